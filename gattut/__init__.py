@@ -1,0 +1,35 @@
+"""gattut: attention, from Bahdanau to GAT.
+
+The package behind the gattut book. Every formula in the book is code here,
+tested against the reference libraries.
+
+Notation (the one table of the book, ``book/notation.md``):
+
+====  =============================================
+B     batch size
+T     query (target) length
+S     key/value (source) length
+D     model width (``d_model``)
+H     number of heads (``num_heads``)
+Dh    width of one head, ``D / H`` (``d_head``)
+N     number of nodes
+E     number of edges
+F     number of node features
+====  =============================================
+
+Masks are boolean everywhere, and ``True`` means *may attend* (the convention
+of Keras and ``torch.nn.functional.scaled_dot_product_attention``). A row with
+nothing to attend to gets all-zero weights, never NaN.
+
+``edge_index[0]`` holds source nodes ``j`` and ``edge_index[1]`` target nodes
+``i``: messages flow ``j -> i``.
+
+``import gattut`` never imports TensorFlow; the Keras 3 versions live in
+:mod:`gattut.tf`.
+"""
+
+from gattut.utils import get_device, set_seed
+
+__version__ = "0.1.0"
+
+__all__ = ["get_device", "set_seed", "__version__"]
