@@ -1,0 +1,16 @@
+# Thin aliases: every command is in dev.py, which needs nothing but Python.
+PYTHON ?= python3
+
+.PHONY: book test serve env clean lint
+book:
+	$(PYTHON) dev.py book
+test:
+	$(PYTHON) dev.py test
+serve:
+	$(PYTHON) dev.py serve
+env:
+	$(PYTHON) dev.py env
+lint: env
+	.venv/bin/ruff check .
+clean:
+	$(PYTHON) dev.py clean
