@@ -92,7 +92,7 @@ def _tool_env() -> dict:
 
 def prepare_assets() -> None:
     """Copy MathJax from the installed package so pages typeset math offline."""
-    _run(PY, ROOT / "tools" / "mathjax.py", ROOT / "assets" / "mathjax")
+    _run(PY, ROOT / "tools" / "copy_mathjax.py", ROOT / "assets" / "mathjax")
 
 
 def build_book(strict: bool = True) -> None:

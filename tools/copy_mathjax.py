@@ -7,7 +7,7 @@ fonts, the TeX extensions it autoloads, and the menu/accessibility pieces it
 may request. The speech-rule engine (``sre/``, 3.9 MB) is loaded only when a
 reader turns on speech in the menu, so it is left out.
 
-Usage: python tools/mathjax.py DEST   (the dev.py build calls this)
+Usage: python tools/copy_mathjax.py DEST   (the dev.py build calls this)
 """
 
 from __future__ import annotations

@@ -1,0 +1,108 @@
+"""Input checks shared by the attention modules.
+
+Every public entry point validates its arguments here, so that a learner who
+passes the wrong shape sees a ``ValueError`` naming the shapes seen and
+expected, not a broadcasting error from deep inside a matmul.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["check_tensor", "check_mask", "check_same_batch", "check_width", "check_nonempty"]
+
+
+def check_tensor(x: torch.Tensor, name: str, ndims: tuple[int, ...], layout: str) -> None:
+    """Raise unless ``x`` is a floating tensor with one of the ranks in ``ndims``."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor {layout}, got {type(x).__name__}")
+    if x.dim() not in ndims:
+        raise ValueError(f"{name} must have shape {layout}, got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating tensor, got dtype {x.dtype}")
+
+
+def check_width(x: torch.Tensor, name: str, expected: int) -> None:
+    """Raise unless the last dimension of ``x`` is ``expected``."""
+    if x.shape[-1] != expected:
+        raise ValueError(
+            f"{name} has width {x.shape[-1]} (shape {tuple(x.shape)}), expected width {expected}"
+        )
+
+
+def check_same_batch(**tensors: torch.Tensor) -> None:
+    """Raise unless all tensors share their first (batch) dimension."""
+    sizes = {name: t.shape[0] for name, t in tensors.items()}
+    if len(set(sizes.values())) > 1:
+        seen = ", ".join(f"{name} {tuple(t.shape)}" for name, t in tensors.items())
+        raise ValueError(f"batch sizes differ: {seen}")
+
+
+def check_nonempty(x: torch.Tensor, name: str, dim: int, what: str) -> None:
+    """Raise if ``x`` has zero length along ``dim`` (an empty sequence)."""
+    if x.shape[dim] == 0:
+        raise ValueError(f"{name} has zero {what} (shape {tuple(x.shape)}); sequences must be non-empty")
+
+
+def check_mask(mask: torch.Tensor, target: tuple[int, ...], name: str = "mask", layout: str = "") -> None:
+    """Raise unless ``mask`` is a bool tensor that broadcasts to ``target`` without enlarging it."""
+    if not isinstance(mask, torch.Tensor):
+        raise ValueError(f"{name} must be a bool torch.Tensor, got {type(mask).__name__}")
+    if mask.dtype != torch.bool:
+        raise ValueError(
+            f"{name} must have dtype torch.bool (True = may attend), got {mask.dtype}; "
+            f"convert with `{name}.bool()` after checking its polarity"
+        )
+    where = f" {layout}" if layout else ""
+    try:
+        shape = torch.broadcast_shapes(tuple(mask.shape), tuple(target))
+    except RuntimeError:
+        shape = None
+    if shape != tuple(target):
+        raise ValueError(
+            f"{name} of shape {tuple(mask.shape)} does not broadcast to the scores' shape "
+            f"{tuple(target)}{where}"
+        )
+
+
+def prepare_seq_inputs(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor | None,
+    mask: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, bool]:
+    """Validate the inputs of a sequence-to-sequence attention layer.
+
+    The query may be one decoder step ``(B, Dq)`` or a sequence ``(B, T, Dq)``;
+    a one-step query is lifted to ``(B, 1, Dq)`` and the caller squeezes the
+    outputs back (the returned flag says so). ``value`` defaults to ``key``.
+    A 2-D ``mask`` is always a key padding mask ``(B, S)`` and is lifted to
+    ``(B, 1, S)``; a 3-D mask must broadcast to ``(B, T, S)``.
+
+    Returns ``(query (B, T, Dq), value (B, S, Dv), mask or None, one_step)``.
+    """
+    check_tensor(query, "query", (2, 3), "(B, Dq) or (B, T, Dq)")
+    check_tensor(key, "key", (3,), "(B, S, Dk)")
+    if value is None:
+        value = key
+    check_tensor(value, "value", (3,), "(B, S, Dv)")
+    check_same_batch(query=query, key=key, value=value)
+    if key.shape[1] != value.shape[1]:
+        raise ValueError(
+            f"key and value must have the same length S, got key {tuple(key.shape)} "
+            f"and value {tuple(value.shape)}"
+        )
+    check_nonempty(key, "key", 1, "length S")
+    one_step = query.dim() == 2
+    if one_step:
+        query = query.unsqueeze(1)  # (B, 1, Dq)
+    check_nonempty(query, "query", 1, "length T")
+    B, T, _ = query.shape
+    S = key.shape[1]
+    if mask is not None:
+        if isinstance(mask, torch.Tensor) and mask.dim() == 2:
+            check_mask(mask, (B, S), "mask", "(B, S) key padding mask")
+            mask = mask.unsqueeze(1)  # (B, 1, S)
+        else:
+            check_mask(mask, (B, T, S), "mask", "(B, T, S)")
+    return query, value, mask, one_step

@@ -1,0 +1,103 @@
+"""Input checks shared by the Keras attention modules (the twin of gattut/attention/_checks.py).
+
+Every public entry point validates its arguments here, so that a learner who
+passes the wrong shape sees a ``ValueError`` naming the shapes seen and
+expected, not a broadcasting error from deep inside a matmul. Checks use the
+static shape; a dimension that is unknown while a ``tf.function`` traces
+(``None``) is not checked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = [
+    "as_tensor",
+    "check_tensor",
+    "check_mask",
+    "check_same_batch",
+    "check_width",
+    "check_nonempty",
+]
+
+
+def _shape(x) -> tuple:
+    return tuple(x.shape)
+
+
+def as_tensor(x, name: str) -> tf.Tensor:
+    """Convert an array, list or tensor to a ``tf.Tensor`` (dtype kept), or raise ValueError."""
+    if isinstance(x, tf.Tensor | tf.Variable):
+        return tf.convert_to_tensor(x)
+    if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
+        return tf.convert_to_tensor(np.asarray(x))
+    raise ValueError(f"{name} must be a tensor or NumPy array, got {type(x).__name__}")
+
+
+def check_tensor(x, name: str, ndims: tuple[int, ...], layout: str) -> tf.Tensor:
+    """Return ``x`` as a tensor; raise unless it is floating with one of the ranks in ``ndims``."""
+    x = as_tensor(x, name)
+    if len(x.shape) not in ndims:
+        raise ValueError(f"{name} must have shape {layout}, got shape {_shape(x)}")
+    if not x.dtype.is_floating:
+        raise ValueError(f"{name} must be a floating tensor, got dtype {x.dtype.name}")
+    return x
+
+
+def check_width(x, name: str, expected: int) -> None:
+    """Raise unless the last dimension of ``x`` is ``expected``."""
+    if x.shape[-1] is not None and x.shape[-1] != expected:
+        raise ValueError(
+            f"{name} has width {x.shape[-1]} (shape {_shape(x)}), expected width {expected}"
+        )
+
+
+def check_same_batch(**tensors) -> None:
+    """Raise unless all tensors share their first (batch) dimension."""
+    sizes = {t.shape[0] for t in tensors.values() if t.shape[0] is not None}
+    if len(sizes) > 1:
+        seen = ", ".join(f"{name} {_shape(t)}" for name, t in tensors.items())
+        raise ValueError(f"batch sizes differ: {seen}")
+
+
+def check_nonempty(x, name: str, dim: int, what: str) -> None:
+    """Raise if ``x`` has zero length along ``dim`` (an empty sequence)."""
+    if x.shape[dim] == 0:
+        raise ValueError(f"{name} has zero {what} (shape {_shape(x)}); sequences must be non-empty")
+
+
+def _broadcast(a: tuple, b: tuple) -> tuple | None:
+    """NumPy broadcasting of two static shapes (None = unknown matches anything), or None."""
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x is None or y is None:
+            out.append(y if x in (None, 1) else x)
+        elif x == y or x == 1 or y == 1:
+            out.append(max(x, y))
+        else:
+            return None
+    return tuple(reversed(out))
+
+
+def check_mask(mask, target: tuple, name: str = "mask", layout: str = "") -> tf.Tensor:
+    """Return ``mask`` as a tensor; raise unless it is bool and broadcasts to ``target`` without enlarging it."""
+    mask = as_tensor(mask, name)
+    if mask.dtype != tf.bool:
+        raise ValueError(
+            f"{name} must have dtype bool (True = may attend), got {mask.dtype.name}; "
+            f"convert with `tf.cast({name}, tf.bool)` after checking its polarity"
+        )
+    target = tuple(target)
+    where = f" {layout}" if layout else ""
+    shape = _broadcast(_shape(mask), target)
+    if shape is None or len(shape) != len(target) or any(
+        s is not None and t is not None and s != t for s, t in zip(shape, target)
+    ):
+        raise ValueError(
+            f"{name} of shape {_shape(mask)} does not broadcast to the scores' shape "
+            f"{target}{where}"
+        )
+    return mask
