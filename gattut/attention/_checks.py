@@ -7,12 +7,14 @@ expected, not a broadcasting error from deep inside a matmul.
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 import torch
 
 __all__ = ["check_tensor", "check_mask", "check_same_batch", "check_width", "check_nonempty"]
 
 
-def check_tensor(x: torch.Tensor, name: str, ndims: tuple[int, ...], layout: str) -> None:
+def check_tensor(x: torch.Tensor, name: str, ndims: Container[int], layout: str) -> None:
     """Raise unless ``x`` is a floating tensor with one of the ranks in ``ndims``."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor {layout}, got {type(x).__name__}")
@@ -41,10 +43,14 @@ def check_same_batch(**tensors: torch.Tensor) -> None:
 def check_nonempty(x: torch.Tensor, name: str, dim: int, what: str) -> None:
     """Raise if ``x`` has zero length along ``dim`` (an empty sequence)."""
     if x.shape[dim] == 0:
-        raise ValueError(f"{name} has zero {what} (shape {tuple(x.shape)}); sequences must be non-empty")
+        raise ValueError(
+            f"{name} has zero {what} (shape {tuple(x.shape)}); sequences must be non-empty"
+        )
 
 
-def check_mask(mask: torch.Tensor, target: tuple[int, ...], name: str = "mask", layout: str = "") -> None:
+def check_mask(
+    mask: torch.Tensor, target: tuple[int, ...], name: str = "mask", layout: str = ""
+) -> None:
     """Raise unless ``mask`` is a bool tensor that broadcasts to ``target`` without enlarging it."""
     if not isinstance(mask, torch.Tensor):
         raise ValueError(f"{name} must be a bool torch.Tensor, got {type(mask).__name__}")

@@ -92,7 +92,9 @@ def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Ten
     return positions.unsqueeze(0) < lengths.unsqueeze(1)  # (B, S)
 
 
-def causal_mask(T: int, S: int | None = None, device: torch.device | str | None = None) -> torch.Tensor:
+def causal_mask(
+    T: int, S: int | None = None, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Mask that lets query ``t`` attend to keys ``s <= t`` (no peeking ahead).
 
     ``mask[t, s] = s <= t``: lower triangular, aligned at the top-left corner
