@@ -1,0 +1,65 @@
+"""The book's sources: every notebook listed, stored without outputs, with the one Colab install cell."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _toc_files(node) -> list[str]:
+    files = []
+    if isinstance(node, dict):
+        if "file" in node:
+            files.append(node["file"])
+        if "root" in node:
+            files.append(node["root"])
+        for value in node.values():
+            files += _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            files += _toc_files(item)
+    return files
+
+
+def test_every_toc_entry_exists():
+    for entry in _toc_files(TOC):
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), entry
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_in_toc_and_stripped(notebook):
+    assert f"notebooks/{notebook.stem}" in _toc_files(TOC)
+    cells = json.loads(notebook.read_text())["cells"]
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [] and cell.get("execution_count") is None, (
+                f"{notebook.name} has stored outputs; strip them"
+            )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_cell_uses_the_one_repository_url(notebook):
+    """The first code cell installs gattut in Colab only, from the URL in _config.yml."""
+    url = CONFIG["repository"]["url"]
+    cells = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    source = "".join(cells[0]["source"])
+    assert '"google.colab" in sys.modules' in source, f"{notebook.name}: first code cell is not the Colab cell"
+    urls = re.findall(r"git\+(https://[^\s\"']+)", source)
+    assert urls == [url], f"{notebook.name}: installs from {urls}, _config.yml says {url}"
+    # No other cell names a repository URL of its own.
+    rest = "".join("".join(c["source"]) for c in cells[1:])
+    assert "git+https://" not in rest
+
+
+def test_launch_buttons_configured():
+    assert CONFIG["repository"]["path_to_book"] == ""
+    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
