@@ -30,7 +30,7 @@ def as_tensor(x, name: str) -> tf.Tensor:
     """Convert an array, list or tensor to a ``tf.Tensor`` (dtype kept), or raise ValueError."""
     if isinstance(x, tf.Tensor | tf.Variable):
         return tf.convert_to_tensor(x)
-    if isinstance(x, np.ndarray) or hasattr(x, "__array__"):
+    if isinstance(x, np.ndarray | list | tuple) or hasattr(x, "__array__"):
         return tf.convert_to_tensor(np.asarray(x))
     raise ValueError(f"{name} must be a tensor or NumPy array, got {type(x).__name__}")
 
@@ -101,3 +101,40 @@ def check_mask(mask, target: tuple, name: str = "mask", layout: str = "") -> tf.
             f"{target}{where}"
         )
     return mask
+
+
+def prepare_seq_inputs(query, key, value, mask):
+    """Validate the inputs of a sequence-to-sequence attention layer.
+
+    The query may be one decoder step ``(B, Dq)`` or a sequence ``(B, T, Dq)``;
+    a one-step query is lifted to ``(B, 1, Dq)`` and the caller squeezes the
+    outputs back (the returned flag says so). ``value`` defaults to ``key``.
+    A 2-D ``mask`` is always a key padding mask ``(B, S)`` and is lifted to
+    ``(B, 1, S)``; a 3-D mask must broadcast to ``(B, T, S)``.
+
+    Returns ``(query (B, T, Dq), key (B, S, Dk), value (B, S, Dv), mask or None, one_step)``.
+    """
+    query = check_tensor(query, "query", (2, 3), "(B, Dq) or (B, T, Dq)")
+    key = check_tensor(key, "key", (3,), "(B, S, Dk)")
+    value = key if value is None else check_tensor(value, "value", (3,), "(B, S, Dv)")
+    check_same_batch(query=query, key=key, value=value)
+    if None not in (key.shape[1], value.shape[1]) and key.shape[1] != value.shape[1]:
+        raise ValueError(
+            f"key and value must have the same length S, got key {_shape(key)} "
+            f"and value {_shape(value)}"
+        )
+    check_nonempty(key, "key", 1, "length S")
+    one_step = len(query.shape) == 2
+    if one_step:
+        query = query[:, None, :]  # (B, 1, Dq)
+    check_nonempty(query, "query", 1, "length T")
+    B, T, _ = query.shape
+    S = key.shape[1]
+    if mask is not None:
+        mask = as_tensor(mask, "mask")
+        if len(mask.shape) == 2:
+            mask = check_mask(mask, (B, S), "mask", "(B, S) key padding mask")
+            mask = mask[:, None, :]  # (B, 1, S)
+        else:
+            mask = check_mask(mask, (B, T, S), "mask", "(B, T, S)")
+    return query, key, value, mask, one_step

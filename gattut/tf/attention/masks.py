@@ -1,0 +1,108 @@
+"""Boolean masks and the masked softmax (Keras 3 twin of ``gattut.attention.masks``).
+
+One convention for the whole package: a mask is a ``bool`` tensor and
+``True`` means *may attend* (the convention of Keras' own attention layers). A
+query row with nothing to attend to gets all-zero weights, and neither its
+values nor its gradients are ever NaN.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+from keras import ops
+
+from gattut.tf.attention._checks import as_tensor, check_mask
+
+__all__ = ["masked_softmax", "padding_mask", "causal_mask"]
+
+
+def masked_softmax(scores, mask=None, dim: int = -1) -> tf.Tensor:
+    r"""Softmax over ``dim`` that gives zero weight to masked positions.
+
+    .. math::
+
+        w_i = \frac{m_i \exp(s_i - c)}{\sum_j m_j \exp(s_j - c)},
+        \qquad c = \max_{j:\, m_j} s_j
+
+    where :math:`m_i \in \{0, 1\}` is the mask. A row with no ``True`` entry
+    gets :math:`w = 0` everywhere (the denominator would be zero, so it is
+    replaced by one); its gradient is zero too, never NaN.
+
+    Args:
+        scores: real-valued scores before the softmax.
+        mask: optional bool tensor, broadcastable to ``scores``; ``True`` =
+            may attend. ``None`` means every position may be attended.
+        dim: the axis to normalise over (the key axis, usually the last). It is
+            called ``dim``, not Keras' ``axis``, so that the call reads the same
+            as the PyTorch one.
+
+    Shapes:
+        scores: ``(..., S)`` (any shape); mask: broadcastable to it;
+        returns ``weights`` with the shape of ``scores``.
+    """
+    scores = as_tensor(scores, "scores")
+    if not scores.dtype.is_floating:
+        raise ValueError(f"scores must be a floating tensor, got {scores.dtype.name}")
+    if mask is None:
+        return ops.softmax(scores, axis=dim)
+    mask = check_mask(mask, tuple(scores.shape), "mask")
+    # Masked scores become -inf, so exp() turns them into exact zeros.
+    scores = ops.where(mask, scores, float("-inf"))
+    # Subtract the row maximum for stability (with no gradient: the softmax
+    # does not depend on it). A fully masked row has max -inf; use 0 there.
+    row_max = ops.stop_gradient(ops.max(scores, axis=dim, keepdims=True))
+    row_max = ops.where(ops.isfinite(row_max), row_max, ops.zeros_like(row_max))
+    numerator = ops.exp(scores - row_max)
+    denominator = ops.sum(numerator, axis=dim, keepdims=True)
+    # A fully masked row has denominator 0 and numerator 0: divide by 1 to get 0.
+    denominator = ops.where(denominator > 0, denominator, ops.ones_like(denominator))
+    return numerator / denominator
+
+
+def padding_mask(lengths, max_len: int | None = None) -> tf.Tensor:
+    """Mask of real (non-padding) positions from per-example lengths.
+
+    ``mask[b, s] = s < lengths[b]``.
+
+    Args:
+        lengths: integer tensor or array of sequence lengths, each in ``[0, max_len]``.
+        max_len: width of the mask; defaults to ``max(lengths)``.
+
+    Shapes:
+        lengths: ``(B,)``; returns ``(B, S)`` bool with ``S = max_len``.
+    """
+    lengths = as_tensor(lengths, "lengths")
+    if len(lengths.shape) != 1 or not lengths.dtype.is_integer:
+        raise ValueError(
+            f"lengths must be a 1-D integer tensor (B,), got shape {tuple(lengths.shape)} "
+            f"dtype {lengths.dtype.name}"
+        )
+    values = lengths.numpy() if tf.executing_eagerly() else None
+    if values is not None and values.size and int(values.min()) < 0:
+        raise ValueError(f"lengths must be non-negative, got {values.tolist()}")
+    if max_len is None:
+        max_len = ops.max(lengths) if lengths.shape[0] else 0
+    elif values is not None and values.size and max_len < int(values.max()):
+        raise ValueError(f"max_len={max_len} is shorter than the longest length {int(values.max())}")
+    positions = ops.arange(max_len, dtype=lengths.dtype)  # (S,)
+    return positions[None, :] < lengths[:, None]  # (B, S)
+
+
+def causal_mask(T: int, S: int | None = None) -> tf.Tensor:
+    """Mask that lets query ``t`` attend to keys ``s <= t`` (no peeking ahead).
+
+    ``mask[t, s] = s <= t``: lower triangular, aligned at the top-left corner
+    (the same as ``is_causal=True`` in PyTorch's ``scaled_dot_product_attention``
+    and ``use_causal_mask=True`` in Keras). Unlike the PyTorch version there is
+    no ``device`` argument: TensorFlow places the tensor itself.
+
+    Shapes:
+        returns ``(T, S)`` bool, ``S = T`` by default.
+    """
+    if S is None:
+        S = T
+    if T < 0 or S < 0:
+        raise ValueError(f"causal_mask needs non-negative sizes, got T={T}, S={S}")
+    rows = ops.arange(T)[:, None]  # (T, 1)
+    cols = ops.arange(S)[None, :]  # (1, S)
+    return cols <= rows  # (T, S)

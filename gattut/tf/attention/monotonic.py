@@ -1,0 +1,259 @@
+r"""Monotonic attention (Raffel, Luong, Liu, Weiss and Eck, 2017); Keras 3 twin of ``gattut.attention.monotonic``.
+
+At each output step the decoder scans the memory left to right, starting
+where it stopped last time, and at each position :math:`j` decides to stop
+with probability :math:`p_{i,j} = \sigma(e_{i,j})`. At test time the decision
+is hard (stop at the first :math:`p > 0.5`); for training, Raffel et al. use
+the *expected* alignment, given by a recurrence over :math:`j`:
+
+.. math::
+
+    q_{i,j} = (1 - p_{i,j-1})\, q_{i,j-1} + \alpha_{i-1,j}, \qquad
+    \alpha_{i,j} = p_{i,j}\, q_{i,j},
+
+with :math:`q_{i,0} = \alpha_{i-1,0}`. Unrolled, it has a closed form with
+cumulative products and sums (the "parallel" mode):
+
+.. math::
+
+    \alpha_{i,:} = p_{i,:} \odot \mathrm{cumprod}_{excl}(1 - p_{i,:}) \odot
+    \mathrm{cumsum}\!\left(\frac{\alpha_{i-1,:}}{\mathrm{cumprod}_{excl}(1 - p_{i,:})}\right).
+
+The weights sum to *at most* one: the mass left over is the probability that
+the decoder ran off the end of the memory without stopping.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from gattut.tf.attention._checks import (
+    check_mask,
+    check_tensor,
+    check_width,
+    prepare_seq_inputs,
+)
+from gattut.tf.attention._layer import MaskedLayer
+from gattut.tf.attention.scoring import AdditiveScore, GeneralScore
+
+__all__ = ["monotonic_attention", "safe_cumprod", "MonotonicAttention"]
+
+_MODES = ("parallel", "recursive", "hard")
+
+
+def _shift_right(x, fill: float):
+    """Shift the last axis right by one, filling position 0: ``[a, b, c] -> [fill, a, b]``."""
+    first = ops.full_like(x[..., :1], fill)
+    return ops.concatenate([first, x[..., :-1]], axis=-1)
+
+
+def safe_cumprod(x, exclusive: bool = False) -> tf.Tensor:
+    r"""Cumulative product over the last axis, as ``exp(cumsum(log(clip(x, tiny, 1))))``.
+
+    Working in log space keeps the product from underflowing one factor at a
+    time, and clipping at the smallest positive normal number (``tiny``)
+    keeps ``log(0) = -inf`` out of the sum and out of the gradient. This is
+    TensorFlow Addons' ``safe_cumprod``. ``exclusive=True`` gives
+    :math:`\prod_{k<j} x_k` at position ``j`` (and 1 at position 0).
+
+    Shapes:
+        x: ``(..., S)``; returns ``(..., S)``.
+    """
+    x = tf.convert_to_tensor(x)
+    tiny = float(np.finfo(x.dtype.as_numpy_dtype).tiny)
+    log_x = ops.log(ops.clip(x, tiny, 1.0))  # (..., S)
+    if exclusive:
+        log_x = _shift_right(log_x, 0.0)  # log 1 = 0 at position 0
+    return ops.exp(ops.cumsum(log_x, axis=-1))
+
+
+def monotonic_attention(p_choose, previous_weights, mode: str = "parallel") -> tf.Tensor:
+    r"""Monotonic alignment for one output step from stopping probabilities.
+
+    Modes:
+
+    * ``"recursive"``: the recurrence
+      :math:`q_j = (1 - p_{j-1}) q_{j-1} + \alpha^{prev}_j`,
+      :math:`\alpha_j = p_j q_j`, as a Python loop over the ``S`` positions
+      (slow; the reference the tests compare ``"parallel"`` against).
+    * ``"parallel"``: the closed form
+      :math:`\alpha = p \odot c \odot \mathrm{cumsum}(\alpha^{prev} / c)`
+      with :math:`c = \mathrm{cumprod}_{excl}(1 - p)`, computed by
+      :func:`safe_cumprod`, and the divisor clipped to ``[1e-10, 1]`` as
+      TensorFlow Addons does (see the PyTorch docstring for the trade-off).
+    * ``"hard"``: test-time decoding. ``p_choose`` is thresholded
+      (``> 0.5``), positions before the previous attended one are cleared,
+      and the first remaining chosen position gets weight 1. If no position
+      is chosen the row is all zero.
+
+    Args:
+        p_choose: probability of stopping at each memory position.
+        previous_weights: the alignment of the previous output step
+            (``MonotonicAttention.initial_weights`` for the first step).
+        mode: ``"parallel"``, ``"recursive"`` or ``"hard"``.
+
+    Shapes:
+        p_choose: ``(B, S)``, previous_weights: ``(B, S)``; returns weights ``(B, S)``.
+    """
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    p_choose = check_tensor(p_choose, "p_choose", (2,), "(B, S)")
+    previous_weights = check_tensor(previous_weights, "previous_weights", (2,), "(B, S)")
+    if tuple(p_choose.shape) != tuple(previous_weights.shape):
+        raise ValueError(
+            f"p_choose {tuple(p_choose.shape)} and previous_weights "
+            f"{tuple(previous_weights.shape)} must have the same shape (B, S)"
+        )
+    if mode == "recursive":
+        S = p_choose.shape[1]
+        q = ops.zeros_like(p_choose[:, 0])  # (B,)
+        columns = []
+        for j in range(S):
+            carried = (1 - p_choose[:, j - 1]) * q if j > 0 else q  # (B,)
+            q = carried + previous_weights[:, j]  # (B,)
+            columns.append(p_choose[:, j] * q)
+        return ops.stack(columns, axis=1)  # (B, S)
+    if mode == "parallel":
+        cumprod_1mp = safe_cumprod(1 - p_choose, exclusive=True)  # (B, S)
+        divisor = ops.clip(cumprod_1mp, 1e-10, 1.0)  # (B, S)
+        return p_choose * cumprod_1mp * ops.cumsum(previous_weights / divisor, axis=1)  # (B, S)
+    # mode == "hard"
+    chosen = ops.cast(p_choose > 0.5, p_choose.dtype)  # (B, S)
+    # Clear the positions before the one attended at the previous step.
+    chosen = chosen * ops.cumsum(previous_weights, axis=1)  # (B, S)
+    # Keep only the first chosen position: [0, 1, 1, 0, 1] -> [0, 1, 0, 0, 0].
+    return chosen * _shift_right(ops.cumprod(1 - chosen, axis=1), 1.0)  # (B, S)
+
+
+class MonotonicAttention(MaskedLayer):
+    r"""Monotonic attention layer with a Bahdanau or Luong energy.
+
+    .. math::
+
+        e_{ij} = \mathrm{score}(q_i, k_j) + r, \qquad
+        p_{ij} = \sigma(e_{ij} + \sigma_n \varepsilon), \quad \varepsilon \sim \mathcal{N}(0, 1),
+
+        \alpha_i = \mathrm{monotonic\_attention}(p_i, \alpha_{i-1}), \qquad
+        c_i = \sum_j \alpha_{ij}\,\mathrm{value}_j
+
+    ``score="bahdanau"`` uses :class:`~gattut.tf.attention.scoring.AdditiveScore`
+    (``d_attn`` required; ``normalize`` as in Bahdanau attention);
+    ``score="luong"`` uses :class:`~gattut.tf.attention.scoring.GeneralScore`
+    (``d_attn`` must be ``None`` or ``d_query``; ``scale=True`` adds a learned
+    scalar ``g`` on the score, initialised to 1). ``r`` is ``score_bias``, a
+    learned scalar initialised to ``score_bias_init``. Gaussian noise of std
+    ``sigmoid_noise`` is added before the sigmoid only when called with
+    ``training=True`` (Keras' flag; PyTorch uses ``module.training``). In
+    ``mode="hard"`` the stopping decision is ``e > 0`` (``p > 0.5``). Masked
+    memory positions get ``p = 0``: the decoder never stops there.
+
+    ``call(query, key, previous_weights, value=None, mask=None, training=None)
+    -> (context, weights)`` computes one output step; ``mask`` is a ``(B, S)``
+    key padding mask (bool, ``True`` = real position). Start with
+    ``initial_weights(B, S)``.
+
+    Shapes:
+        query ``(B, Dq)``, key ``(B, S, Dk)``, previous_weights ``(B, S)``,
+        value ``(B, S, Dv)`` -> context ``(B, Dv)``, weights ``(B, S)``.
+    """
+
+    def __init__(
+        self,
+        d_query: int,
+        d_key: int,
+        d_attn: int | None = None,
+        score: str = "bahdanau",
+        sigmoid_noise: float = 0.0,
+        score_bias_init: float = 0.0,
+        normalize: bool = False,
+        scale: bool = False,
+        mode: str = "parallel",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+        if score == "bahdanau":
+            if d_attn is None:
+                raise ValueError("score='bahdanau' needs d_attn, the width of the score network")
+            if scale:
+                raise ValueError("scale=True belongs to score='luong'; use normalize=True for bahdanau")
+            self.score = AdditiveScore(d_query, d_key, d_attn, normalize=normalize, name="score")
+        elif score == "luong":
+            if d_attn not in (None, d_query):
+                raise ValueError(f"score='luong' projects keys to d_query={d_query}, got d_attn={d_attn}")
+            if normalize:
+                raise ValueError("normalize=True belongs to score='bahdanau'; use scale=True for luong")
+            self.score = GeneralScore(d_query, d_key, name="score")
+        else:
+            raise ValueError(f"score must be 'bahdanau' or 'luong', got {score!r}")
+        self.score_kind = score
+        self.d_query, self.d_key, self.d_attn = d_query, d_key, d_attn
+        self.sigmoid_noise = sigmoid_noise
+        self.score_bias_init, self.normalize, self.scale = score_bias_init, normalize, scale
+        self.mode = mode
+        self.score_bias = self.add_weight(
+            name="score_bias", shape=(), initializer=keras.initializers.Constant(score_bias_init)
+        )
+        self.g = self.add_weight(name="g", shape=(), initializer="ones") if scale else None
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    @staticmethod
+    def initial_weights(B: int, S: int, dtype="float32") -> tf.Tensor:
+        """Alignment before the first output step: all mass on memory position 0.
+
+        Shapes:
+            returns ``(B, S)``, one-hot on position 0.
+        """
+        return ops.one_hot(ops.zeros((B,), dtype="int32"), S, dtype=dtype)  # (B, S)
+
+    def call(self, query, key, previous_weights, value=None, mask=None, training=None):
+        query = check_tensor(
+            query, "query", (2,), "(B, Dq) (monotonic attention runs one step at a time)"
+        )
+        query, key, value, _, _ = prepare_seq_inputs(query, key, value, None)
+        B, S = query.shape[0], key.shape[1]
+        previous_weights = check_tensor(previous_weights, "previous_weights", (2,), "(B, S)")
+        if tuple(previous_weights.shape) != (B, S):
+            raise ValueError(
+                f"previous_weights must have shape (B, S) = {(B, S)}, "
+                f"got {tuple(previous_weights.shape)}"
+            )
+        check_width(query, "query", self.d_query)
+        scores = self.score(query, key)[:, 0, :]  # (B, S)
+        if self.g is not None:
+            scores = self.g * scores
+        scores = scores + self.score_bias  # (B, S)
+        if training and self.sigmoid_noise > 0:
+            noise = keras.random.normal(ops.shape(scores), seed=self.seed_generator)
+            scores = scores + self.sigmoid_noise * noise
+        if self.mode == "hard":
+            p_choose = ops.cast(scores > 0, scores.dtype)  # (B, S)
+        else:
+            p_choose = ops.sigmoid(scores)  # (B, S)
+        if mask is not None:
+            mask = check_mask(mask, (B, S), "mask", "(B, S) key padding mask")
+            # The decoder never stops on padding: p = 0 there (TFA scores it -inf).
+            p_choose = p_choose * ops.cast(mask, p_choose.dtype)
+        weights = monotonic_attention(p_choose, previous_weights, self.mode)  # (B, S)
+        context = (weights[:, None, :] @ value)[:, 0, :]  # (B, Dv)
+        return context, weights
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "d_query": self.d_query,
+            "d_key": self.d_key,
+            "d_attn": self.d_attn,
+            "score": self.score_kind,
+            "sigmoid_noise": self.sigmoid_noise,
+            "score_bias_init": self.score_bias_init,
+            "normalize": self.normalize,
+            "scale": self.scale,
+            "mode": self.mode,
+        }

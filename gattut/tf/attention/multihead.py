@@ -1,0 +1,222 @@
+r"""Multi-head attention (Vaswani et al., 2017); Keras 3 twin of ``gattut.attention.multihead``.
+
+.. math::
+
+    \mathrm{head}_h = \mathrm{Attention}(Q W^Q_h, K W^K_h, V W^V_h), \qquad
+    \mathrm{MultiHead}(Q, K, V) = [\mathrm{head}_1; \dots; \mathrm{head}_H]\, W^O
+
+Each head works in a ``Dh = D / H`` wide subspace, so ``H`` heads cost about
+as much as one full-width head. The projections of all heads are one
+``Dense(D)`` each for Q, K and V; splitting its output into ``H`` chunks of
+``Dh`` *is* the per-head projection. (Keras' own ``MultiHeadAttention`` keeps
+the same numbers in ``EinsumDense`` kernels of shape ``(D, H, Dh)``: a reshape
+of our ``(D, D)`` kernels.)
+
+Two paths compute the same function:
+
+* ``need_weights=True`` (the readable path): our
+  :func:`~gattut.tf.attention.sdpa.scaled_dot_product_attention`, which
+  returns the per-head weights ``(B, H, T, S)``.
+* ``need_weights=False`` (the fast path): ``keras.ops.dot_product_attention``,
+  which never hands back the weights (and can use a fused kernel on backends
+  that have one). The tests check that both paths agree.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from gattut.tf.attention._checks import (
+    as_tensor,
+    check_mask,
+    check_nonempty,
+    check_same_batch,
+    check_tensor,
+    check_width,
+)
+from gattut.tf.attention._layer import MaskedLayer
+from gattut.tf.attention.masks import causal_mask
+from gattut.tf.attention.scoring import dense
+from gattut.tf.attention.sdpa import scaled_dot_product_attention
+
+__all__ = ["MultiHeadAttention"]
+
+
+class MultiHeadAttention(MaskedLayer):
+    r"""Multi-head attention with a readable path and a fast path.
+
+    .. math::
+
+        q = \text{query} W_q + b_q,\ k = \text{key} W_k + b_k,\ v = \text{value} W_v + b_v
+        \ \text{(split into } H \text{ heads of width } D_h = D/H),
+
+        \text{out}_h = \mathrm{masked\_softmax}\!\left(q_h k_h^\top / \sqrt{D_h}\right) v_h,
+        \qquad \text{output} = [\text{out}_1; \dots; \text{out}_H] W_o + b_o
+
+    Args:
+        d_model: width ``D`` of the query and of the output.
+        num_heads: ``H``; must divide ``d_model``.
+        dropout: dropout on the attention weights (``training=True`` only).
+        bias: whether the four projections have biases.
+        d_key, d_value: input widths of ``key`` and ``value`` when they differ
+            from ``d_model`` (both are projected to ``d_model``).
+
+    Weights: ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj`` (``keras.layers.Dense``;
+    each kernel is the transpose of the PyTorch ``Linear`` weight).
+
+    ``call(query, key, value, mask=None, causal=False, need_weights=True,
+    key_padding_mask=None, training=None) -> (output, weights)``. Three ways to
+    say what each query may see, all bool with ``True`` = may attend,
+    combined with AND:
+
+    * ``mask``: a 2-D mask is ``(T, S)`` (shared by the batch and the heads),
+      a 3-D mask is ``(B, T, S)`` (shared by the heads; this is Keras'
+      ``attention_mask``), a 4-D mask must broadcast to ``(B, H, T, S)``.
+    * ``key_padding_mask``: ``(B, S)``, ``True`` for real (non-padding) keys.
+    * ``causal=True``: query ``t`` sees keys ``s <= t``.
+
+    A query row that may see nothing gets zero weights and a zero attention
+    output on both paths (so the layer's output there is ``out_proj.bias``).
+    ``need_weights=False`` returns ``(output, None)``. The returned weights
+    are before dropout.
+
+    Shapes:
+        query ``(B, T, D)``, key ``(B, S, Dk)``, value ``(B, S, Dv)``
+        -> output ``(B, T, D)``, weights ``(B, H, T, S)`` (or ``None``).
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        d_key: int | None = None,
+        d_value: int | None = None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if num_heads < 1 or d_model % num_heads != 0:
+            raise ValueError(
+                f"num_heads must divide d_model, got d_model={d_model}, num_heads={num_heads} "
+                f"(d_model % num_heads = {d_model % max(num_heads, 1)})"
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.d_model, self.num_heads, self.d_head = d_model, num_heads, d_model // num_heads
+        self.d_key = d_model if d_key is None else d_key
+        self.d_value = d_model if d_value is None else d_value
+        self.dropout, self.bias = dropout, bias
+        self.q_proj = dense(d_model, d_model, use_bias=bias, name="q_proj")
+        self.k_proj = dense(d_model, self.d_key, use_bias=bias, name="k_proj")
+        self.v_proj = dense(d_model, self.d_value, use_bias=bias, name="v_proj")
+        self.out_proj = dense(d_model, d_model, use_bias=bias, name="out_proj")
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    def _check(self, query, key, value):
+        query = check_tensor(query, "query", (3,), "(B, T, D)")
+        key = check_tensor(key, "key", (3,), "(B, S, Dk)")
+        value = check_tensor(value, "value", (3,), "(B, S, Dv)")
+        check_width(query, "query", self.d_model)
+        check_width(key, "key", self.d_key)
+        check_width(value, "value", self.d_value)
+        check_same_batch(query=query, key=key, value=value)
+        if None not in (key.shape[1], value.shape[1]) and key.shape[1] != value.shape[1]:
+            raise ValueError(
+                f"key and value must have the same length S, got key {tuple(key.shape)} "
+                f"and value {tuple(value.shape)}"
+            )
+        check_nonempty(query, "query", 1, "length T")
+        check_nonempty(key, "key", 1, "length S")
+        return query, key, value
+
+    def combine_masks(self, B, T, S, mask=None, key_padding_mask=None, causal=False):
+        """AND together ``mask``, ``key_padding_mask`` and the causal mask.
+
+        Returns ``None`` if there is nothing to mask, else a bool tensor
+        broadcastable to ``(B, H, T, S)``.
+        """
+        H = self.num_heads
+        combined = None
+        if mask is not None:
+            mask = as_tensor(mask, "mask")
+            if len(mask.shape) == 3:
+                # A 3-D mask is per example, (B, T, S), shared by the heads.
+                mask = check_mask(mask, (B, T, S), "mask", "(B, T, S)")
+                mask = mask[:, None, :, :]  # (B, 1, T, S)
+            else:
+                mask = check_mask(mask, (B, H, T, S), "mask", "(B, H, T, S)")
+            combined = mask
+        if key_padding_mask is not None:
+            key_padding_mask = check_mask(key_padding_mask, (B, S), "key_padding_mask", "(B, S)")
+            padding = ops.broadcast_to(key_padding_mask, (B, S))[:, None, None, :]  # (B, 1, 1, S)
+            combined = padding if combined is None else ops.logical_and(combined, padding)
+        if causal:
+            future = causal_mask(T, S)  # (T, S)
+            combined = future if combined is None else ops.logical_and(combined, future)
+        return combined
+
+    def call(
+        self,
+        query,
+        key,
+        value,
+        mask=None,
+        causal=False,
+        need_weights=True,
+        key_padding_mask=None,
+        training=None,
+    ):
+        query, key, value = self._check(query, key, value)
+        B, T, D = ops.shape(query)
+        S = ops.shape(key)[1]
+        H, Dh = self.num_heads, self.d_head
+
+        # 1) project, and split the width D into H heads of width Dh.
+        q = ops.reshape(self.q_proj(query), (B, T, H, Dh))  # (B, T, H, Dh)
+        k = ops.reshape(self.k_proj(key), (B, S, H, Dh))  # (B, S, H, Dh)
+        v = ops.reshape(self.v_proj(value), (B, S, H, Dh))  # (B, S, H, Dh)
+
+        # 2) attend, every head at once.
+        dropout = self.dropout if training else 0.0
+        combined = self.combine_masks(B, T, S, mask, key_padding_mask, causal)
+        if need_weights or dropout > 0:
+            # keras.ops.dot_product_attention has no dropout, so a training step
+            # with dropout takes the readable path even when the weights are not wanted.
+            q, k, v = (ops.transpose(x, (0, 2, 1, 3)) for x in (q, k, v))  # (B, H, T|S, Dh)
+            out, weights = scaled_dot_product_attention(
+                q, k, v, combined, dropout, training=bool(training), seed=self.seed_generator
+            )  # (B, H, T, Dh), (B, H, T, S)
+            out = ops.transpose(out, (0, 2, 1, 3))  # (B, T, H, Dh)
+            if not need_weights:
+                weights = None
+        elif combined is None:
+            out = ops.dot_product_attention(q, k, v)  # (B, T, H, Dh)
+            weights = None
+        else:
+            # A row with no True entry would be softmaxed over nothing. Let such
+            # a row see everything (finite, no NaN in values or gradients), then zero it.
+            combined = ops.broadcast_to(combined, (B, H, T, S))  # (B, H, T, S)
+            has_any = ops.any(combined, axis=-1, keepdims=True)  # (B, H, T, 1)
+            attend = ops.logical_or(combined, ops.logical_not(has_any))  # (B, H, T, S)
+            out = ops.dot_product_attention(q, k, v, mask=attend)  # (B, T, H, Dh)
+            out = out * ops.cast(ops.transpose(has_any, (0, 2, 1, 3)), out.dtype)  # (B, T, H, Dh)
+            weights = None
+
+        # 3) merge heads back into width D and mix them.
+        out = ops.reshape(out, (B, T, D))  # (B, T, D)
+        return self.out_proj(out), weights
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "d_model": self.d_model,
+            "num_heads": self.num_heads,
+            "dropout": self.dropout,
+            "bias": self.bias,
+            "d_key": self.d_key,
+            "d_value": self.d_value,
+        }

@@ -1,0 +1,238 @@
+"""The graph attention layer (Velickovic et al. 2018) in Keras 3: the twin of :mod:`gattut.graph.gat`.
+
+The paper's equations, and the line of :meth:`GATConv.call` that computes each:
+
+(1) ``z_i = W h_i``                                   -- ``# 1) project``
+(2) ``e_ij = LeakyReLU(a^T [z_i || z_j])``            -- ``# 2) score each edge``
+(3) ``alpha_ij = softmax_j(e_ij)`` over ``j in N(i)``  -- ``# 3) edge softmax``
+(4) ``h_i' = sum_{j in N(i)} alpha_ij z_j``           -- ``# 4) aggregate``
+
+Same parameters, same maths and the same edge order as the PyTorch layer
+(a test copies weights across with :func:`load_torch_weights` and compares
+outputs and attention). Splitting ``a`` into a destination half and a source
+half, ``a^T [z_i || z_j] = a_dst^T z_i + a_src^T z_j``, makes scoring O(N + E).
+The per-node reductions are TensorFlow's unsorted segment ops, with the
+target node of each edge as its segment (see :mod:`gattut.tf.graph.ops`).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from gattut.tf.graph.ops import add_self_loops, check_edge_index, check_node_features, edge_softmax
+
+__all__ = ["GATConv", "load_torch_weights"]
+
+
+class GATConv(keras.layers.Layer):
+    """Multi-head graph attention on an edge list.
+
+    .. math::
+        z_i = W h_i, \\quad
+        e_{ij}^k = \\mathrm{LeakyReLU}(a_{dst}^{k\\top} z_i^k + a_{src}^{k\\top} z_j^k), \\quad
+        \\alpha_{ij}^k = \\mathrm{softmax}_{j \\in N(i)}(e_{ij}^k), \\quad
+        h_i' = \\Big\\Vert_{k=1}^{H} \\sum_{j \\in N(i)} \\alpha_{ij}^k z_j^k
+        \\ \\text{(or the mean over k)}
+
+    ``N(i)`` is the set of sources ``j`` of edges ``j -> i`` (plus ``i``
+    itself with ``add_self_loops``). Edges are directed as given. A node with
+    no incoming edge (possible only without self-loops) gets a zero sum, so
+    its output is the bias (plus the residual).
+
+    Args:
+        in_features: ``F``, input width.
+        out_features: ``C``, width of each head.
+        heads: ``H``.
+        concat: concatenate heads (output ``H * C``) or average them (output ``C``).
+        negative_slope: of the LeakyReLU in the scores.
+        dropout: dropout on the attention coefficients ``alpha`` when ``training``.
+        add_self_loops: drop existing loops, then add one ``i -> i`` per node.
+        bias: add a learned bias to the output.
+        residual: add a linear projection of the input to the output.
+        seed: seed of the attention dropout.
+
+    Weights (PyTorch name in brackets; kernels are the transposed ``Linear`` weights):
+    ``kernel`` (F, H*C) [``lin.weight``], ``att_src`` and ``att_dst`` (1, H, C),
+    ``res_kernel`` (F, H*C or C) [``res.weight``], ``bias`` (H*C or C).
+
+    ``call(x, edge_index, return_attention=False, training=False)``; ``x`` may
+    be a ``tf.SparseTensor`` (Cora's features are 99% zeros).
+
+    Shapes:
+        x: (N, F); edge_index: (2, E) ->
+        out: (N, H * C) if concat else (N, C);
+        with ``return_attention=True`` also (edge_index', alpha) with edge_index': (2, E'),
+        alpha: (E', H), where E' = E minus loops plus N with add_self_loops, else E' = E.
+
+    Raises:
+        ValueError: (in ``call``) ``x`` not ``(N, F)`` float with ``F = in_features``,
+            ``edge_index`` not ``(2, E)`` integer, or node ids outside ``[0, N)``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        heads: int = 1,
+        concat: bool = True,
+        negative_slope: float = 0.2,
+        dropout: float = 0.0,
+        add_self_loops: bool = True,
+        bias: bool = True,
+        residual: bool = False,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for label, value in (("in_features", in_features), ("out_features", out_features),
+                             ("heads", heads)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"GATConv: {label} must be a positive int, got {value!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"GATConv: dropout must be in [0, 1), got {dropout}")
+        self.in_features, self.out_features, self.heads = in_features, out_features, heads
+        self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
+        self.add_self_loops, self.use_bias, self.residual = add_self_loops, bias, residual
+        H, C = heads, out_features
+        total = H * C if concat else C
+        self.kernel = self.add_weight(
+            shape=(in_features, H * C), initializer="glorot_uniform", name="kernel"
+        )  # W, (F, H*C)
+        # Glorot over the last two axes (H, C), as PyG's glorot on (1, H, C).
+        self.att_src = self.add_weight(
+            shape=(1, H, C), initializer=keras.initializers.RandomUniform(
+                -(6.0 / (H + C)) ** 0.5, (6.0 / (H + C)) ** 0.5, seed=seed), name="att_src"
+        )  # a_src
+        self.att_dst = self.add_weight(
+            shape=(1, H, C), initializer=keras.initializers.RandomUniform(
+                -(6.0 / (H + C)) ** 0.5, (6.0 / (H + C)) ** 0.5, seed=seed), name="att_dst"
+        )  # a_dst
+        self.res_kernel = (
+            self.add_weight(shape=(in_features, total), initializer="glorot_uniform",
+                            name="res_kernel")
+            if residual else None
+        )
+        self.bias = (
+            self.add_weight(shape=(total,), initializer="zeros", name="bias") if bias else None
+        )
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    @staticmethod
+    def _matmul(x, kernel):
+        if isinstance(x, tf.SparseTensor):
+            return tf.sparse.sparse_dense_matmul(x, kernel)
+        return tf.matmul(x, kernel)
+
+    def call(self, x, edge_index, return_attention=False, training=False):
+        x = check_node_features(x, self.in_features, "GATConv")
+        N = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
+        H, C = self.heads, self.out_features
+        edge_index = check_edge_index(edge_index, N, "GATConv edge_index")
+
+        # 1) project: z_i = W h_i, one C-wide vector per head.
+        z = tf.reshape(self._matmul(x, self.kernel), (-1, H, C))  # (N, F) @ (F, H*C) -> (N, H, C)
+
+        # 2) score each edge: e_ij = LeakyReLU(a_dst . z_i + a_src . z_j), from per-node halves.
+        score_src = tf.reduce_sum(z * self.att_src, axis=-1)  # (N, H): a_src^T z_j
+        score_dst = tf.reduce_sum(z * self.att_dst, axis=-1)  # (N, H): a_dst^T z_i
+        if self.add_self_loops:
+            edge_index = add_self_loops(edge_index, N)
+        j, i = edge_index[0], edge_index[1]
+        scores = tf.nn.leaky_relu(
+            tf.gather(score_src, j) + tf.gather(score_dst, i), alpha=self.negative_slope
+        )  # (E, H)
+
+        # 3) edge softmax over the incoming edges of each target i, then attention dropout.
+        alpha = edge_softmax(scores, i, N)  # (E, H)
+        if training and self.dropout > 0:
+            alpha = keras.random.dropout(alpha, self.dropout, seed=self.seed_generator)
+
+        # 4) aggregate: h_i' = sum_j alpha_ij z_j, one message per edge, summed at its target.
+        messages = tf.gather(z, j) * alpha[:, :, None]  # (E, H, C)
+        out = tf.math.unsorted_segment_sum(messages, i, N)  # (N, H, C)
+
+        # 5) merge heads: concatenate in hidden layers, average in an output layer.
+        #    The mean is over the head axis (1); a mean over every axis would be a scalar.
+        if self.concat:
+            out = tf.reshape(out, (-1, H * C))  # (N, H*C)
+        else:
+            out = tf.reduce_mean(out, axis=1)  # (N, C)
+        if self.res_kernel is not None:
+            out = out + self._matmul(x, self.res_kernel)
+        if self.bias is not None:
+            out = out + self.bias
+        if return_attention:
+            return out, (edge_index, alpha)
+        return out
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            in_features=self.in_features, out_features=self.out_features, heads=self.heads,
+            concat=self.concat, negative_slope=self.negative_slope, dropout=self.dropout,
+            add_self_loops=self.add_self_loops, bias=self.use_bias, residual=self.residual,
+        )
+        return config
+
+
+def load_torch_weights(keras_layer: GATConv, torch_layer) -> GATConv:
+    """Copy a PyTorch ``GATConv``'s parameters into the Keras :class:`GATConv`.
+
+    Works for :class:`gattut.graph.gat.GATConv` and for PyTorch Geometric's
+    ``GATConv`` (same parameter names: ``lin.weight``, ``att_src``,
+    ``att_dst``, ``bias``, ``res.weight``). ``Linear`` weights are transposed
+    into Keras kernels (``kernel = lin.weight.T``). Returns ``keras_layer``.
+
+    Raises:
+        ValueError: the two layers disagree on a shape, on having a bias or a
+            residual, or on ``concat``, ``negative_slope`` or ``add_self_loops``.
+
+    Shapes:
+        lin.weight: (H*C, F) -> kernel: (F, H*C); att_*: (1, H, C) -> (1, H, C).
+    """
+    lin = getattr(torch_layer, "lin", None)
+    if lin is None or not hasattr(lin, "weight"):
+        raise ValueError(
+            "load_torch_weights needs a GATConv with one shared projection `lin` "
+            f"(got {type(torch_layer).__name__})"
+        )
+
+    def numpy(param):
+        return param.detach().cpu().numpy()
+
+    for flag in ("concat", "negative_slope", "add_self_loops"):
+        theirs = getattr(torch_layer, flag, None)
+        if theirs is not None and theirs != getattr(keras_layer, flag):
+            raise ValueError(
+                f"load_torch_weights: {flag} differs (PyTorch {theirs!r}, Keras "
+                f"{getattr(keras_layer, flag)!r})"
+            )
+    pairs = [
+        ("kernel", keras_layer.kernel, numpy(lin.weight).T),
+        ("att_src", keras_layer.att_src, numpy(torch_layer.att_src)),
+        ("att_dst", keras_layer.att_dst, numpy(torch_layer.att_dst)),
+    ]
+    torch_res = getattr(torch_layer, "res", None)
+    torch_bias = getattr(torch_layer, "bias", None)
+    for label, ours, theirs in (("residual", keras_layer.res_kernel, torch_res),
+                                ("bias", keras_layer.bias, torch_bias)):
+        if (ours is None) != (theirs is None):
+            raise ValueError(
+                f"load_torch_weights: the Keras layer {'has' if ours is not None else 'has no'} "
+                f"{label} but the PyTorch layer {'has' if theirs is not None else 'has no'}"
+            )
+    if torch_res is not None:
+        pairs.append(("res_kernel", keras_layer.res_kernel, numpy(torch_res.weight).T))
+    if torch_bias is not None:
+        pairs.append(("bias", keras_layer.bias, numpy(torch_bias)))
+    for label, variable, value in pairs:
+        if tuple(variable.shape) != value.shape:
+            raise ValueError(
+                f"load_torch_weights: {label} is {tuple(variable.shape)} in Keras but the PyTorch "
+                f"weight gives {value.shape}"
+            )
+    for _, variable, value in pairs:
+        variable.assign(value)
+    return keras_layer
