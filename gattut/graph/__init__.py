@@ -1,9 +1,71 @@
 """Attention on graphs: the container, edge operations, GCN, GAT and its variants.
 
-``edge_index[0]`` holds sources ``j`` and ``edge_index[1]`` targets ``i``;
-attention coefficients on edges are called ``alpha`` and have shape ``(E, H)``.
+``edge_index[0]`` holds sources ``j`` and ``edge_index[1]`` targets ``i``
+(messages flow ``j -> i``); attention coefficients on edges are called
+``alpha`` and have shape ``(E, H)``.
+
+====================  ===============================================================
+module                idea
+====================  ===============================================================
+``graph``             the :class:`Graph` container and :func:`batch_graphs`
+``ops``               self-loops, degrees, GCN weights, scatter reductions, edge softmax
+``message_passing``   message on each edge, reduce at each node
+``spmm``              the weighted neighbourhood sum, readable and sparse
+``features``          sparse node features: dropout and products
+``gcn``               GCNConv (Kipf & Welling 2017)
+``gat``               GATConv (Velickovic et al. 2018), on edges
+``dense_gat``         DenseGATConv, the same layer with an N x N mask
+``gatv2``             GATv2Conv (Brody et al. 2022)
+``gated``             GatedGATConv (a gate per head, after GaAN)
+``models``            GAT, PPIGAT, GCN, MLP
+====================  ===============================================================
 """
 
+from gattut.graph.dense_gat import DenseGATConv, adjacency_mask
+from gattut.graph.features import feature_dropout, linear
+from gattut.graph.gat import GATConv
+from gattut.graph.gated import GatedGATConv
+from gattut.graph.gatv2 import GATv2Conv
+from gattut.graph.gcn import GCNConv
 from gattut.graph.graph import Graph, batch_graphs
+from gattut.graph.message_passing import propagate
+from gattut.graph.models import GAT, GCN, MLP, PPIGAT
+from gattut.graph.ops import (
+    add_self_loops,
+    degree,
+    edge_softmax,
+    remove_self_loops,
+    scatter_max,
+    scatter_mean,
+    scatter_sum,
+    sym_norm,
+)
+from gattut.graph.spmm import spmm, spmm_reference
 
-__all__ = ["Graph", "batch_graphs"]
+__all__ = [
+    "GAT",
+    "GCN",
+    "MLP",
+    "PPIGAT",
+    "DenseGATConv",
+    "GATConv",
+    "GATv2Conv",
+    "GCNConv",
+    "GatedGATConv",
+    "Graph",
+    "adjacency_mask",
+    "add_self_loops",
+    "batch_graphs",
+    "degree",
+    "edge_softmax",
+    "feature_dropout",
+    "linear",
+    "propagate",
+    "remove_self_loops",
+    "scatter_max",
+    "scatter_mean",
+    "scatter_sum",
+    "spmm",
+    "spmm_reference",
+    "sym_norm",
+]

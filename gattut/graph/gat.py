@@ -1,0 +1,165 @@
+"""The graph attention layer (Velickovic et al. 2018), on an edge list.
+
+The paper's equations, and the line of :meth:`GATConv.forward` that computes each:
+
+(1) ``z_i = W h_i``                                   -- ``# 1) project``
+(2) ``e_ij = LeakyReLU(a^T [z_i || z_j])``            -- ``# 2) score each edge``
+(3) ``alpha_ij = softmax_j(e_ij)`` over ``j in N(i)``  -- ``# 3) edge softmax``
+(4) ``h_i' = sum_{j in N(i)} alpha_ij z_j``           -- ``# 4) aggregate``
+
+with ``K`` heads concatenated in hidden layers, ``h_i' = ||_k (...)``, and
+averaged in an output layer. The nonlinearity ``sigma`` of the paper is left
+to the model (ELU between layers, softmax at the end), as in PyG.
+
+Splitting ``a`` into a destination half and a source half,
+``a^T [z_i || z_j] = a_dst^T z_i + a_src^T z_j``, gives one number per node
+and head for each half; an edge's score is then the sum of two gathered
+numbers, so scoring costs O(N + E) and never builds the N x N matrix of
+:class:`gattut.graph.dense_gat.DenseGATConv`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gattut.graph.features import check_features, linear
+from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
+from gattut.graph.spmm import spmm, spmm_reference
+
+__all__ = ["GATConv", "glorot_"]
+
+
+def glorot_(param: Tensor) -> Tensor:
+    """Uniform Glorot init over the last two axes, as PyG's ``glorot`` (used for ``att_src``/``att_dst``)."""
+    bound = math.sqrt(6.0 / (param.shape[-2] + param.shape[-1]))
+    with torch.no_grad():
+        return param.uniform_(-bound, bound)
+
+
+class GATConv(nn.Module):
+    """Multi-head graph attention, sparse (edge-list) implementation.
+
+    .. math::
+        z_i = W h_i, \\quad
+        e_{ij}^k = \\mathrm{LeakyReLU}(a_{dst}^{k\\top} z_i^k + a_{src}^{k\\top} z_j^k), \\quad
+        \\alpha_{ij}^k = \\mathrm{softmax}_{j \\in N(i)}(e_{ij}^k), \\quad
+        h_i' = \\Big\\Vert_{k=1}^{H} \\sum_{j \\in N(i)} \\alpha_{ij}^k z_j^k
+        \\ \\text{(or the mean over k)}
+
+    ``N(i)`` is the set of sources ``j`` of edges ``j -> i`` (plus ``i`` itself
+    with ``add_self_loops``). Edges are directed as given; a duplicate edge
+    counts twice in the softmax, as in PyG.
+
+    Parameters and their PyG ``GATConv`` names are the same (``lin.weight``,
+    ``att_src``, ``att_dst``, ``bias``, ``res.weight``), so a ``state_dict``
+    copies across.
+
+    Args:
+        in_features: ``F``, input width.
+        out_features: ``C``, width of each head.
+        heads: ``H``.
+        concat: concatenate heads (output ``H * C``) or average them (output ``C``).
+        negative_slope: of the LeakyReLU in the scores.
+        dropout: dropout on the attention coefficients ``alpha`` (the paper uses 0.6).
+            Dropout on the *inputs* belongs to the model, as in PyG.
+        add_self_loops: drop existing loops, then add one ``i -> i`` per node (PyG's default).
+        bias: add a learned bias to the output.
+        residual: add a linear projection of the input to the output (a skip connection).
+        aggregation: ``"sparse"`` (per-head CSR products, the default) or ``"gather"``
+            (gather ``z_j`` per edge and scatter-add: the readable path, ``O(E H C)`` memory).
+
+    Shapes:
+        x: (N, F), dense or sparse; edge_index: (2, E) ->
+        out: (N, H * C) if concat else (N, C);
+        with ``return_attention=True`` also (edge_index', alpha) with edge_index': (2, E'),
+        alpha: (E', H), where E' = E minus loops plus N with add_self_loops, else E' = E.
+    """
+
+    def __init__(self, in_features: int, out_features: int, heads: int = 1, concat: bool = True,
+                 negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
+                 bias: bool = True, residual: bool = False, aggregation: str = "sparse"):
+        super().__init__()
+        if aggregation not in ("sparse", "gather"):
+            raise ValueError(f"aggregation must be 'sparse' or 'gather', got {aggregation!r}")
+        self.in_features, self.out_features, self.heads = in_features, out_features, heads
+        self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
+        self.add_self_loops, self.aggregation = add_self_loops, aggregation
+        total = heads * out_features if concat else out_features
+        self.lin = nn.Linear(in_features, heads * out_features, bias=False)  # W
+        self.att_src = nn.Parameter(torch.empty(1, heads, out_features))  # a_src
+        self.att_dst = nn.Parameter(torch.empty(1, heads, out_features))  # a_dst
+        self.res = nn.Linear(in_features, total, bias=False) if residual else None
+        self.bias = nn.Parameter(torch.empty(total)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.lin.weight)
+        glorot_(self.att_src)
+        glorot_(self.att_dst)
+        if self.res is not None:
+            nn.init.xavier_uniform_(self.res.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def attend(self, x: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Equations (1)-(4) per head, before the heads are merged.
+
+        Returns ``(out, edge_index', alpha)``, ``out`` of shape ``(N, H, C)``.
+        """
+        N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
+        H, C = self.heads, self.out_features
+        where = type(self).__name__
+        check_features(x, self.in_features, where)
+        check_edge_index(edge_index, N, f"{where} edge_index")
+
+        # 1) project: z_i = W h_i, one C-wide vector per head.
+        z = linear(x, self.lin.weight).view(N, H, C)  # (N, F) @ (F, H*C) -> (N, H, C)
+
+        # 2) score each edge: e_ij = LeakyReLU(a_dst . z_i + a_src . z_j), from per-node halves.
+        score_src = (z * self.att_src).sum(-1)  # (N, H): a_src^T z_j
+        score_dst = (z * self.att_dst).sum(-1)  # (N, H): a_dst^T z_i
+        if self.add_self_loops:
+            edge_index = add_self_loops(edge_index, N)
+        j, i = edge_index[0], edge_index[1]
+        scores = F.leaky_relu(score_src[j] + score_dst[i], self.negative_slope)  # (E, H)
+
+        # 3) edge softmax over the incoming edges of each target i, then attention dropout.
+        alpha = edge_softmax(scores, i, N)  # (E, H)
+        alpha = F.dropout(alpha, self.dropout, self.training)
+
+        # 4) aggregate: h_i' = sum_j alpha_ij z_j, per head.
+        if self.aggregation == "sparse":
+            out = spmm(edge_index, alpha, z, N)  # (N, H, C)
+        else:
+            out = spmm_reference(edge_index, alpha, z, N)  # (N, H, C)
+        return out, edge_index, alpha
+
+    def merge_heads(self, out: Tensor, x: Tensor) -> Tensor:
+        """Concatenate heads (hidden layers) or average them (output layer); add residual and bias.
+
+        The mean is over the head axis (``dim=1``); a mean with no ``dim`` would be a scalar.
+
+        Shapes:
+            out: (N, H, C); x: (N, F) -> (N, H * C) if concat else (N, C).
+        """
+        N, H, C = out.shape
+        out = out.reshape(N, H * C) if self.concat else out.mean(dim=1)  # (N, H*C) or (N, C)
+        if self.res is not None:
+            out = out + linear(x, self.res.weight)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False):
+        out, edge_index, alpha = self.attend(x, edge_index)  # (N, H, C)
+        out = self.merge_heads(out, x)  # (N, H*C) or (N, C)
+        return (out, (edge_index, alpha)) if return_attention else out
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_features}, {self.out_features}, heads={self.heads}, "
+                f"concat={self.concat}, dropout={self.dropout}, "
+                f"add_self_loops={self.add_self_loops}, residual={self.res is not None}")

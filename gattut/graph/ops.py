@@ -1,0 +1,185 @@
+"""Operations on edge lists: self-loops, degrees, GCN weights, scatter reductions, edge softmax.
+
+Everything here works on an ``edge_index`` of shape ``(2, E)`` whose row 0
+holds sources ``j`` and row 1 targets ``i`` (messages flow ``j -> i``). A
+per-edge tensor has ``E`` rows in the same order as the columns of
+``edge_index``; a per-node tensor has ``N`` rows.
+
+The scatter helpers are thin wrappers over ``Tensor.index_add_`` and
+``Tensor.index_reduce_``: both take a 1-D index along dimension 0, so an
+``(E, H)`` tensor of per-head scores never needs an ``(E, H)`` copy of its
+index.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "add_self_loops",
+    "check_edge_index",
+    "degree",
+    "edge_softmax",
+    "remove_self_loops",
+    "scatter_max",
+    "scatter_mean",
+    "scatter_sum",
+    "sym_norm",
+]
+
+
+def check_edge_index(edge_index: Tensor, num_nodes: int, where: str = "edge_index") -> None:
+    """Raise ``ValueError`` unless ``edge_index`` is a ``(2, E)`` integer tensor with ids in ``[0, N)``.
+
+    The message names ``where`` (the caller) and the shape, dtype or id that is wrong.
+
+    Shapes:
+        edge_index: (2, E).
+    """
+    if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        shape = tuple(edge_index.shape) if isinstance(edge_index, Tensor) else type(edge_index)
+        raise ValueError(f"{where} must have shape (2, E), got {shape}")
+    if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
+        raise ValueError(f"{where} must be an integer (long) tensor, got dtype {edge_index.dtype}")
+    if edge_index.numel():
+        lo, hi = int(edge_index.min()), int(edge_index.max())
+        if lo < 0:
+            raise ValueError(f"{where} has negative node id {lo}")
+        if hi >= num_nodes:
+            raise ValueError(
+                f"{where} has node id {hi} but there are only {num_nodes} nodes (ids must be < {num_nodes})"
+            )
+
+
+def remove_self_loops(edge_index: Tensor) -> Tensor:
+    """Drop every edge ``i -> i``; other edges keep their order (duplicates included).
+
+    Shapes:
+        edge_index: (2, E) -> (2, E') with E' <= E.
+    """
+    keep = edge_index[0] != edge_index[1]
+    return edge_index[:, keep]
+
+
+def add_self_loops(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """Remove existing self-loops, then append exactly one loop ``i -> i`` per node.
+
+    This is what PyTorch Geometric's ``GATConv`` does (``remove_self_loops``
+    then ``add_self_loops``) and, without edge weights, what its ``GCNConv``
+    does (``add_remaining_self_loops``): the other edges keep their order and
+    the ``N`` loops come last, in node order, so per-edge outputs line up with
+    PyG's edge by edge. Every node then has at least one incoming edge, so no
+    node is left without attention.
+
+    Shapes:
+        edge_index: (2, E) -> (2, E' + N), where E' counts the edges that are not loops.
+    """
+    loops = torch.arange(num_nodes, device=edge_index.device, dtype=edge_index.dtype)
+    return torch.cat([remove_self_loops(edge_index), loops.expand(2, num_nodes)], dim=1)
+
+
+def degree(index: Tensor, num_nodes: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Count how often each node appears in ``index``: ``deg_i = |{e : index_e = i}|``.
+
+    Pass ``edge_index[1]`` for in-degrees (the neighbourhood ``N(i)`` that node
+    ``i`` aggregates over), ``edge_index[0]`` for out-degrees.
+
+    Shapes:
+        index: (E,) -> (N,).
+    """
+    ones = torch.ones(index.shape[0], dtype=dtype, device=index.device)
+    return torch.zeros(num_nodes, dtype=dtype, device=index.device).index_add_(0, index, ones)
+
+
+def sym_norm(edge_index: Tensor, num_nodes: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """GCN's edge weights ``1 / c_ij = 1 / (sqrt(deg_i) sqrt(deg_j))`` (Kipf & Welling 2017).
+
+    ``deg`` is the in-degree over ``edge_index`` as given, so add self-loops
+    first to get the paper's ``D^-1/2 (A + I) D^-1/2``. A node of degree 0
+    gets weight 0 instead of ``inf`` (the same choice as PyG's ``gcn_norm``).
+
+    Shapes:
+        edge_index: (2, E) -> (E,).
+    """
+    j, i = edge_index[0], edge_index[1]
+    deg = degree(i, num_nodes, dtype)  # (N,)
+    deg_inv_sqrt = deg.pow(-0.5).masked_fill(deg == 0, 0.0)  # (N,)
+    return deg_inv_sqrt[j] * deg_inv_sqrt[i]  # (E,)
+
+
+def scatter_sum(src: Tensor, index: Tensor, num_nodes: int) -> Tensor:
+    """``out_i = sum_{e : index_e = i} src_e``; nodes that receive nothing get 0.
+
+    Shapes:
+        src: (E, *) and index: (E,) -> (N, *).
+    """
+    out = src.new_zeros((num_nodes, *src.shape[1:]))
+    return out.index_add_(0, index, src)
+
+
+def scatter_mean(src: Tensor, index: Tensor, num_nodes: int) -> Tensor:
+    """``out_i = mean_{e : index_e = i} src_e``; nodes that receive nothing get 0.
+
+    Shapes:
+        src: (E, *) and index: (E,) -> (N, *).
+    """
+    total = scatter_sum(src, index, num_nodes)  # (N, *)
+    count = degree(index, num_nodes, src.dtype).clamp(min=1)  # (N,)
+    return total / count.view(-1, *([1] * (src.dim() - 1)))
+
+
+def scatter_max(src: Tensor, index: Tensor, num_nodes: int) -> Tensor:
+    """``out_i = max_{e : index_e = i} src_e``; nodes that receive nothing get 0.
+
+    Gradients flow to the maximal entries (split evenly between ties), as
+    for ``torch.amax``.
+
+    Shapes:
+        src: (E, *) and index: (E,) -> (N, *).
+    """
+    out = src.new_zeros((num_nodes, *src.shape[1:]))
+    # include_self=False: a node's result is the max of what it receives, not
+    # of that and the zero it started from; untouched nodes keep the zero.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # index_reduce calls itself "beta"
+        return out.index_reduce(0, index, src, "amax", include_self=False)
+
+
+def edge_softmax(scores: Tensor, index: Tensor, num_nodes: int) -> Tensor:
+    """Softmax of edge scores over the edges that share a target node.
+
+    .. math::
+        \\alpha_{ij} = \\frac{\\exp(e_{ij} - m_i)}{\\sum_{k \\in N(i)} \\exp(e_{ik} - m_i)},
+        \\qquad m_i = \\max_{k \\in N(i)} e_{ik}
+
+    Subtracting the per-node maximum ``m_i`` (which does not change the
+    result) keeps ``exp`` from overflowing. ``m_i`` is detached: it is a
+    constant shift, and detaching it saves a backward pass through the max.
+    Each head (column) is normalised on its own. Nodes with no incoming
+    edges simply own no entries of the output. For each node, the result
+    equals a dense softmax over its row of an ``N x N`` score matrix with
+    ``-inf`` where there is no edge.
+
+    Args:
+        scores: ``e``, one score per edge (and head).
+        index: the target node ``i`` of each edge, usually ``edge_index[1]``.
+        num_nodes: ``N``.
+
+    Shapes:
+        scores: (E,) or (E, H); index: (E,) -> alpha: same shape as scores.
+    """
+    if scores.shape[0] != index.shape[0] or index.dim() != 1:
+        raise ValueError(
+            f"edge_softmax: scores {tuple(scores.shape)} and index {tuple(index.shape)} "
+            "must have the same number of edges E, with index of shape (E,)"
+        )
+    # 1) the largest score per target node, detached: a shift, not part of the model.
+    m = scatter_max(scores.detach(), index, num_nodes)  # (N,) or (N, H)
+    # 2) subtract and exponentiate: every exponent is <= 0, so nothing overflows.
+    exp = (scores - m[index]).exp()  # (E,) or (E, H)
+    # 3) sum per target node and 4) gather the sum back to each edge.
+    denom = scatter_sum(exp, index, num_nodes)  # (N,) or (N, H)
+    return exp / denom[index]  # (E,) or (E, H)
