@@ -20,9 +20,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-_INSTALL_HINT = (
-    'gattut.tf needs TensorFlow (>= 2.16) and Keras 3: pip install "gattut[tf]"'
-)
+_INSTALL_HINT = 'gattut.tf needs TensorFlow (>= 2.16) and Keras 3: pip install "gattut[tf]"'
 
 try:
     import keras

@@ -93,8 +93,10 @@ def check_mask(mask, target: tuple, name: str = "mask", layout: str = "") -> tf.
     target = tuple(target)
     where = f" {layout}" if layout else ""
     shape = _broadcast(_shape(mask), target)
-    if shape is None or len(shape) != len(target) or any(
-        s is not None and t is not None and s != t for s, t in zip(shape, target)
+    if (
+        shape is None
+        or len(shape) != len(target)
+        or any(s is not None and t is not None and s != t for s, t in zip(shape, target))
     ):
         raise ValueError(
             f"{name} of shape {_shape(mask)} does not broadcast to the scores' shape "

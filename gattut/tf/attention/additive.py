@@ -56,7 +56,9 @@ class BahdanauAttention(MaskedLayer):
     def __init__(self, d_query: int, d_key: int, d_attn: int, normalize: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.d_query, self.d_key, self.d_attn, self.normalize = d_query, d_key, d_attn, normalize
-        self.score = AdditiveScore(d_query, d_key, d_attn, normalize=normalize, name="score")
+        self.score = AdditiveScore(
+            d_query, d_key, d_attn, normalize=normalize, name="score", dtype=self.dtype_policy
+        )
         self.built = True
 
     def call(self, query, key, value=None, mask=None):

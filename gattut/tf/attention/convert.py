@@ -49,7 +49,9 @@ def load_torch_weights(keras_layer: keras.layers.Layer, torch_module: torch.nn.M
 def _copy(layer, module: torch.nn.Module, where: str) -> int:
     if isinstance(module, torch.nn.Linear):
         if not isinstance(layer, keras.layers.Dense):
-            raise ValueError(f"{where}: PyTorch Linear needs a Keras Dense, got {type(layer).__name__}")
+            raise ValueError(
+                f"{where}: PyTorch Linear needs a Keras Dense, got {type(layer).__name__}"
+            )
         _assign(layer.kernel, _numpy(module.weight).T, f"{where}.weight")  # (in, out)
         count = 1
         if module.bias is not None:
@@ -69,7 +71,9 @@ def _copy(layer, module: torch.nn.Module, where: str) -> int:
     for name, param in module.named_parameters(recurse=False):
         target = getattr(layer, name, None)
         if not isinstance(target, keras.Variable):
-            raise ValueError(f"{where}.{name}: no Keras variable {name!r} on {type(layer).__name__}")
+            raise ValueError(
+                f"{where}.{name}: no Keras variable {name!r} on {type(layer).__name__}"
+            )
         _assign(target, _numpy(param), f"{where}.{name}")
         count += 1
     for name, child in module.named_children():

@@ -83,7 +83,9 @@ def padding_mask(lengths, max_len: int | None = None) -> tf.Tensor:
     if max_len is None:
         max_len = ops.max(lengths) if lengths.shape[0] else 0
     elif values is not None and values.size and max_len < int(values.max()):
-        raise ValueError(f"max_len={max_len} is shorter than the longest length {int(values.max())}")
+        raise ValueError(
+            f"max_len={max_len} is shorter than the longest length {int(values.max())}"
+        )
     positions = ops.arange(max_len, dtype=lengths.dtype)  # (S,)
     return positions[None, :] < lengths[:, None]  # (B, S)
 

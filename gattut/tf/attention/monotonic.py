@@ -181,14 +181,22 @@ class MonotonicAttention(MaskedLayer):
             if d_attn is None:
                 raise ValueError("score='bahdanau' needs d_attn, the width of the score network")
             if scale:
-                raise ValueError("scale=True belongs to score='luong'; use normalize=True for bahdanau")
-            self.score = AdditiveScore(d_query, d_key, d_attn, normalize=normalize, name="score")
+                raise ValueError(
+                    "scale=True belongs to score='luong'; use normalize=True for bahdanau"
+                )
+            self.score = AdditiveScore(
+                d_query, d_key, d_attn, normalize=normalize, name="score", dtype=self.dtype_policy
+            )
         elif score == "luong":
             if d_attn not in (None, d_query):
-                raise ValueError(f"score='luong' projects keys to d_query={d_query}, got d_attn={d_attn}")
+                raise ValueError(
+                    f"score='luong' projects keys to d_query={d_query}, got d_attn={d_attn}"
+                )
             if normalize:
-                raise ValueError("normalize=True belongs to score='bahdanau'; use scale=True for luong")
-            self.score = GeneralScore(d_query, d_key, name="score")
+                raise ValueError(
+                    "normalize=True belongs to score='bahdanau'; use scale=True for luong"
+                )
+            self.score = GeneralScore(d_query, d_key, name="score", dtype=self.dtype_policy)
         else:
             raise ValueError(f"score must be 'bahdanau' or 'luong', got {score!r}")
         self.score_kind = score
@@ -230,7 +238,9 @@ class MonotonicAttention(MaskedLayer):
             scores = self.g * scores
         scores = scores + self.score_bias  # (B, S)
         if training and self.sigmoid_noise > 0:
-            noise = keras.random.normal(ops.shape(scores), seed=self.seed_generator)
+            noise = keras.random.normal(
+                ops.shape(scores), dtype=scores.dtype, seed=self.seed_generator
+            )
             scores = scores + self.sigmoid_noise * noise
         if self.mode == "hard":
             p_choose = ops.cast(scores > 0, scores.dtype)  # (B, S)

@@ -109,10 +109,16 @@ class MultiHeadAttention(MaskedLayer):
         self.d_key = d_model if d_key is None else d_key
         self.d_value = d_model if d_value is None else d_value
         self.dropout, self.bias = dropout, bias
-        self.q_proj = dense(d_model, d_model, use_bias=bias, name="q_proj")
-        self.k_proj = dense(d_model, self.d_key, use_bias=bias, name="k_proj")
-        self.v_proj = dense(d_model, self.d_value, use_bias=bias, name="v_proj")
-        self.out_proj = dense(d_model, d_model, use_bias=bias, name="out_proj")
+        self.q_proj = dense(d_model, d_model, use_bias=bias, name="q_proj", dtype=self.dtype_policy)
+        self.k_proj = dense(
+            d_model, self.d_key, use_bias=bias, name="k_proj", dtype=self.dtype_policy
+        )
+        self.v_proj = dense(
+            d_model, self.d_value, use_bias=bias, name="v_proj", dtype=self.dtype_policy
+        )
+        self.out_proj = dense(
+            d_model, d_model, use_bias=bias, name="out_proj", dtype=self.dtype_policy
+        )
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
 

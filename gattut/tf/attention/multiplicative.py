@@ -32,7 +32,7 @@ __all__ = ["LuongAttention", "LocalPAttention"]
 _SCORES = ("dot", "general", "concat")
 
 
-def _make_score(d_query: int, d_key: int, score: str) -> keras.layers.Layer | None:
+def _make_score(d_query: int, d_key: int, score: str, dtype=None) -> keras.layers.Layer | None:
     """Build the score layer for ``score``; ``None`` stands for the parameter-free dot score."""
     if score not in _SCORES:
         raise ValueError(f"score must be one of {_SCORES}, got {score!r}")
@@ -44,9 +44,9 @@ def _make_score(d_query: int, d_key: int, score: str) -> keras.layers.Layer | No
             )
         return None
     if score == "general":
-        return GeneralScore(d_query, d_key, name="score")
+        return GeneralScore(d_query, d_key, name="score", dtype=dtype)
     # "concat": v^T tanh(W [q; k]) = v^T tanh(W1 q + W2 k), with a hidden width of d_query.
-    return AdditiveScore(d_query, d_key, d_query, name="score")
+    return AdditiveScore(d_query, d_key, d_query, name="score", dtype=dtype)
 
 
 class LuongAttention(MaskedLayer):
@@ -80,7 +80,7 @@ class LuongAttention(MaskedLayer):
         super().__init__(**kwargs)
         self.d_query, self.d_key = d_query, d_key
         self.score_kind, self.scale = score, scale
-        self.score = _make_score(d_query, d_key, score)
+        self.score = _make_score(d_query, d_key, score, dtype=self.dtype_policy)
         self.g = self.add_weight(name="g", shape=(), initializer="ones") if scale else None
         self.built = True
 
@@ -150,15 +150,21 @@ class LocalPAttention(MaskedLayer):
             raise ValueError(f"window must be a positive int (half-width D), got {window!r}")
         self.d_query, self.d_key, self.window = d_query, d_key, window
         self.score_kind = score
-        self.score = _make_score(d_query, d_key, score)
-        self.position_proj = dense(d_query, d_query, use_bias=False, name="position_proj")
-        self.position_v = dense(1, d_query, use_bias=False, name="position_v")
+        self.score = _make_score(d_query, d_key, score, dtype=self.dtype_policy)
+        self.position_proj = dense(
+            d_query, d_query, use_bias=False, name="position_proj", dtype=self.dtype_policy
+        )
+        self.position_v = dense(
+            1, d_query, use_bias=False, name="position_v", dtype=self.dtype_policy
+        )
         self.built = True
 
     def call(self, query, key, value=None, mask=None, return_positions=False):
         query, key, value, mask, one_step = prepare_seq_inputs(query, key, value, mask)
         B, T, S = ops.shape(query)[0], ops.shape(query)[1], ops.shape(key)[1]
-        scores = dot_score(query, key) if self.score is None else self.score(query, key)  # (B, T, S)
+        scores = (
+            dot_score(query, key) if self.score is None else self.score(query, key)
+        )  # (B, T, S)
 
         # 1) predict the aligned position p_t in [0, L] from the query alone.
         if mask is None:

@@ -135,7 +135,11 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
     """
 
     def __init__(
-        self, d_model: int, max_len: int = 5000, layout: str = "interleaved", dropout: float = 0.0,
+        self,
+        d_model: int,
+        max_len: int = 5000,
+        layout: str = "interleaved",
+        dropout: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -169,7 +173,9 @@ class LearnedPositionalEncoding(keras.layers.Layer):
     def __init__(self, max_len: int, d_model: int, dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.max_len = d_model, max_len
-        self.embedding = keras.layers.Embedding(max_len, d_model, name="embedding")
+        self.embedding = keras.layers.Embedding(
+            max_len, d_model, name="embedding", dtype=self.dtype_policy
+        )
         self.embedding.build((None,))
         self.dropout = keras.layers.Dropout(dropout)
         self.built = True
@@ -208,7 +214,9 @@ class RelativePositionEmbedding(keras.layers.Layer):
         if max_distance < 0:
             raise ValueError(f"max_distance must be non-negative, got {max_distance}")
         self.max_distance, self.d = max_distance, d
-        self.embedding = keras.layers.Embedding(2 * max_distance + 1, d, name="embedding")
+        self.embedding = keras.layers.Embedding(
+            2 * max_distance + 1, d, name="embedding", dtype=self.dtype_policy
+        )
         self.embedding.build((None,))
         self.built = True
 
@@ -317,7 +325,7 @@ class RotaryEmbedding(keras.layers.Layer):
             raise ValueError(f"d_head must be a positive even number, got {d_head}")
         self.d_head, self.base = d_head, base
         inv_freq = base ** (-np.arange(0, d_head, 2, dtype=np.float64) / d_head)  # (Dh/2,)
-        self.inv_freq = tf.constant(inv_freq, dtype=keras.config.floatx())
+        self.inv_freq = tf.constant(inv_freq)  # float64, cast to the input's dtype when used
         self.built = True
 
     @staticmethod

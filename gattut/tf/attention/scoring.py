@@ -50,9 +50,13 @@ def _check_query_key(query, key, same_width: bool):
     return query, key
 
 
-def dense(units: int, d_in: int, use_bias: bool, name: str) -> keras.layers.Dense:
-    """A built ``Dense(d_in -> units)``: weights exist at once, so they can be copied in."""
-    layer = keras.layers.Dense(units, use_bias=use_bias, name=name)
+def dense(units: int, d_in: int, use_bias: bool, name: str, dtype=None) -> keras.layers.Dense:
+    """A built ``Dense(d_in -> units)``: weights exist at once, so they can be copied in.
+
+    ``dtype`` is the parent layer's dtype policy, so that ``dtype="float64"`` on
+    the parent reaches its projections too.
+    """
+    layer = keras.layers.Dense(units, use_bias=use_bias, name=name, dtype=dtype)
     layer.build((None, d_in))
     return layer
 
@@ -108,7 +112,9 @@ class GeneralScore(keras.layers.Layer):
     def __init__(self, d_query: int, d_key: int, **kwargs):
         super().__init__(**kwargs)
         self.d_query, self.d_key = d_query, d_key
-        self.key_proj = dense(d_query, d_key, use_bias=False, name="key_proj")
+        self.key_proj = dense(
+            d_query, d_key, use_bias=False, name="key_proj", dtype=self.dtype_policy
+        )
         self.built = True
 
     def call(self, query, key):
@@ -151,8 +157,12 @@ class AdditiveScore(keras.layers.Layer):
         super().__init__(**kwargs)
         self.d_query, self.d_key, self.d_attn = d_query, d_key, d_attn
         self.normalize = normalize
-        self.query_proj = dense(d_attn, d_query, use_bias=False, name="query_proj")
-        self.key_proj = dense(d_attn, d_key, use_bias=False, name="key_proj")
+        self.query_proj = dense(
+            d_attn, d_query, use_bias=False, name="query_proj", dtype=self.dtype_policy
+        )
+        self.key_proj = dense(
+            d_attn, d_key, use_bias=False, name="key_proj", dtype=self.dtype_policy
+        )
         # Glorot-uniform for a vector (fan_in = fan_out = d_attn), as Keras and TFA do.
         self.v = self.add_weight(name="v", shape=(d_attn,), initializer="glorot_uniform")
         if normalize:

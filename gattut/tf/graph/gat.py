@@ -85,8 +85,11 @@ class GATConv(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for label, value in (("in_features", in_features), ("out_features", out_features),
-                             ("heads", heads)):
+        for label, value in (
+            ("in_features", in_features),
+            ("out_features", out_features),
+            ("heads", heads),
+        ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"GATConv: {label} must be a positive int, got {value!r}")
         if not 0.0 <= dropout < 1.0:
@@ -101,17 +104,25 @@ class GATConv(keras.layers.Layer):
         )  # W, (F, H*C)
         # Glorot over the last two axes (H, C), as PyG's glorot on (1, H, C).
         self.att_src = self.add_weight(
-            shape=(1, H, C), initializer=keras.initializers.RandomUniform(
-                -(6.0 / (H + C)) ** 0.5, (6.0 / (H + C)) ** 0.5, seed=seed), name="att_src"
+            shape=(1, H, C),
+            initializer=keras.initializers.RandomUniform(
+                -((6.0 / (H + C)) ** 0.5), (6.0 / (H + C)) ** 0.5, seed=seed
+            ),
+            name="att_src",
         )  # a_src
         self.att_dst = self.add_weight(
-            shape=(1, H, C), initializer=keras.initializers.RandomUniform(
-                -(6.0 / (H + C)) ** 0.5, (6.0 / (H + C)) ** 0.5, seed=seed), name="att_dst"
+            shape=(1, H, C),
+            initializer=keras.initializers.RandomUniform(
+                -((6.0 / (H + C)) ** 0.5), (6.0 / (H + C)) ** 0.5, seed=seed
+            ),
+            name="att_dst",
         )  # a_dst
         self.res_kernel = (
-            self.add_weight(shape=(in_features, total), initializer="glorot_uniform",
-                            name="res_kernel")
-            if residual else None
+            self.add_weight(
+                shape=(in_features, total), initializer="glorot_uniform", name="res_kernel"
+            )
+            if residual
+            else None
         )
         self.bias = (
             self.add_weight(shape=(total,), initializer="zeros", name="bias") if bias else None
@@ -170,9 +181,15 @@ class GATConv(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            in_features=self.in_features, out_features=self.out_features, heads=self.heads,
-            concat=self.concat, negative_slope=self.negative_slope, dropout=self.dropout,
-            add_self_loops=self.add_self_loops, bias=self.use_bias, residual=self.residual,
+            in_features=self.in_features,
+            out_features=self.out_features,
+            heads=self.heads,
+            concat=self.concat,
+            negative_slope=self.negative_slope,
+            dropout=self.dropout,
+            add_self_loops=self.add_self_loops,
+            bias=self.use_bias,
+            residual=self.residual,
         )
         return config
 
@@ -216,8 +233,10 @@ def load_torch_weights(keras_layer: GATConv, torch_layer) -> GATConv:
     ]
     torch_res = getattr(torch_layer, "res", None)
     torch_bias = getattr(torch_layer, "bias", None)
-    for label, ours, theirs in (("residual", keras_layer.res_kernel, torch_res),
-                                ("bias", keras_layer.bias, torch_bias)):
+    for label, ours, theirs in (
+        ("residual", keras_layer.res_kernel, torch_res),
+        ("bias", keras_layer.bias, torch_bias),
+    ):
         if (ours is None) != (theirs is None):
             raise ValueError(
                 f"load_torch_weights: the Keras layer {'has' if ours is not None else 'has no'} "

@@ -33,7 +33,9 @@ def check_node_features(x, in_features: int | None, where: str):
         try:
             x = tf.convert_to_tensor(x)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{where}: x must be an (N, F) tensor, got {type(x).__name__}") from exc
+            raise ValueError(
+                f"{where}: x must be an (N, F) tensor, got {type(x).__name__}"
+            ) from exc
     if x.shape.rank != 2:
         raise ValueError(f"{where}: x must be (N, F) node features, got shape {tuple(x.shape)}")
     if not x.dtype.is_floating:
@@ -59,7 +61,9 @@ def check_edge_index(edge_index, num_nodes, where: str = "edge_index") -> tf.Ten
     try:
         edge_index = tf.convert_to_tensor(edge_index)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where} must be a (2, E) integer tensor, got {type(edge_index)}") from exc
+        raise ValueError(
+            f"{where} must be a (2, E) integer tensor, got {type(edge_index)}"
+        ) from exc
     if edge_index.shape.rank != 2 or edge_index.shape[0] != 2:
         raise ValueError(f"{where} must have shape (2, E), got {tuple(edge_index.shape)}")
     if not edge_index.dtype.is_integer:
@@ -124,7 +128,9 @@ def edge_softmax(scores: tf.Tensor, index: tf.Tensor, num_nodes) -> tf.Tensor:
         scores: (E,) or (E, H); index: (E,) -> alpha: same shape as scores.
     """
     if index.shape.rank != 1 or (
-        scores.shape[0] is not None and index.shape[0] is not None and scores.shape[0] != index.shape[0]
+        scores.shape[0] is not None
+        and index.shape[0] is not None
+        and scores.shape[0] != index.shape[0]
     ):
         raise ValueError(
             f"edge_softmax: scores {tuple(scores.shape)} and index {tuple(index.shape)} "

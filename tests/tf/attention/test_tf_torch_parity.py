@@ -117,8 +117,13 @@ def test_bahdanau_matches_sequence_and_one_step(normalize):
 
 @pytest.mark.parametrize(
     "score, scale, dk",
-    [("dot", False, D), ("dot", True, D), ("general", True, 3), ("concat", False, 3),
-     ("concat", True, 3)],
+    [
+        ("dot", False, D),
+        ("dot", True, D),
+        ("general", True, 3),
+        ("concat", False, 3),
+        ("concat", True, 3),
+    ],
 )
 def test_luong_matches(score, scale, dk):
     module, layer = twin("LuongAttention", D, dk, score=score, scale=scale)
@@ -140,7 +145,9 @@ def test_local_p_matches(score):
     for k_value, t_value in zip(out, t_out):
         close(k_value, t_value)
     # One decoder step, no mask.
-    for k_value, t_value in zip(layer(*np_(query[:, 0], key, value)), module(query[:, 0], key, value)):
+    for k_value, t_value in zip(
+        layer(*np_(query[:, 0], key, value)), module(query[:, 0], key, value)
+    ):
         close(k_value, t_value)
 
 
@@ -154,9 +161,13 @@ def test_monotonic_attention_function_matches(mode):
     previous = torch.softmax(torch.randn(B, S, generator=g), dim=-1)
     if mode == "hard":
         previous = torch.nn.functional.one_hot(torch.tensor([0, 2]), S).float()
-    close(ka.monotonic_attention(*np_(p_choose, previous), mode=mode),
-          ta.monotonic_attention(p_choose, previous, mode=mode))
-    close(ka.safe_cumprod(p_choose.numpy(), exclusive=True), ta.safe_cumprod(p_choose, exclusive=True))
+    close(
+        ka.monotonic_attention(*np_(p_choose, previous), mode=mode),
+        ta.monotonic_attention(p_choose, previous, mode=mode),
+    )
+    close(
+        ka.safe_cumprod(p_choose.numpy(), exclusive=True), ta.safe_cumprod(p_choose, exclusive=True)
+    )
 
 
 @pytest.mark.parametrize(
@@ -239,7 +250,9 @@ def test_multihead_gradients_match():
     (module(query, key, key, mask)[0] * upstream).sum().backward()
     x = tf.Variable(query.detach().numpy())
     with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(layer(x, key.numpy(), key.numpy(), mask=mask.numpy())[0] * upstream.numpy())
+        loss = tf.reduce_sum(
+            layer(x, key.numpy(), key.numpy(), mask=mask.numpy())[0] * upstream.numpy()
+        )
     grads = tape.gradient(loss, [x, layer.q_proj.kernel])
     close(grads[0], query.grad)
     close(grads[1], module.q_proj.weight.grad.T)

@@ -36,16 +36,23 @@ def inputs(seed=0):
 def both(torch_layer, keras_layer, x, edge_index):
     out_t, (ei_t, alpha_t) = torch_layer(x, edge_index, return_attention=True)
     out_k, (ei_k, alpha_k) = keras_layer(x.numpy(), edge_index.numpy(), return_attention=True)
-    return (out_t.detach().numpy(), ei_t.numpy(), alpha_t.detach().numpy(),
-            out_k.numpy(), ei_k.numpy(), alpha_k.numpy())
+    return (
+        out_t.detach().numpy(),
+        ei_t.numpy(),
+        alpha_t.detach().numpy(),
+        out_k.numpy(),
+        ei_k.numpy(),
+        alpha_k.numpy(),
+    )
 
 
 @pytest.mark.parametrize("concat", [True, False])
 @pytest.mark.parametrize("add_loops", [True, False])
 @pytest.mark.parametrize("residual", [False, True])
 def test_equals_torch_gatconv(concat, add_loops, residual):
-    torch_layer, keras_layer = make_pair(heads=4, concat=concat, add_self_loops=add_loops,
-                                         residual=residual)
+    torch_layer, keras_layer = make_pair(
+        heads=4, concat=concat, add_self_loops=add_loops, residual=residual
+    )
     x, edge_index = inputs()
     out_t, ei_t, alpha_t, out_k, ei_k, alpha_k = both(torch_layer, keras_layer, x, edge_index)
     np.testing.assert_array_equal(ei_k, ei_t)
@@ -119,7 +126,9 @@ def test_sparse_input_equals_dense():
     x_np = x.numpy() * (np.abs(x.numpy()) > 0.8)  # mostly zeros
     sparse = tf.sparse.from_dense(x_np)
     np.testing.assert_allclose(
-        layer(sparse, edge_index.numpy()).numpy(), layer(x_np, edge_index.numpy()).numpy(), atol=1e-6
+        layer(sparse, edge_index.numpy()).numpy(),
+        layer(x_np, edge_index.numpy()).numpy(),
+        atol=1e-6,
     )
 
 
@@ -130,8 +139,9 @@ def test_attention_dropout():
     _, (_, eval_alpha) = layer(x.numpy(), edge_index.numpy(), return_attention=True)
     _, (_, again) = layer(x.numpy(), edge_index.numpy(), return_attention=True, training=False)
     np.testing.assert_array_equal(eval_alpha.numpy(), again.numpy())
-    _, (_, train_alpha) = layer_seeded(x.numpy(), edge_index.numpy(), return_attention=True,
-                                       training=True)
+    _, (_, train_alpha) = layer_seeded(
+        x.numpy(), edge_index.numpy(), return_attention=True, training=True
+    )
     kept = train_alpha.numpy() != 0
     assert 0 < kept.mean() < 1
     # Kept entries are scaled by 1 / (1 - p), as in torch.nn.functional.dropout.
@@ -192,3 +202,20 @@ def test_bad_construction_and_weight_copy():
         load_torch_weights(GATConv(F, C, heads=2, concat=False), torch_layer)
     with pytest.raises(ValueError, match="has residual but the PyTorch layer has no"):
         load_torch_weights(GATConv(F, C, heads=2, residual=True), torch_layer)
+
+
+def test_traces_in_tf_function_with_unknown_sizes():
+    """Inside a tf.function with unknown N and E the layer still runs, and agrees with eager."""
+    _, layer = make_pair(heads=2, residual=True)
+    x, edge_index = inputs()
+
+    @tf.function(input_signature=[tf.TensorSpec((None, F), tf.float32),
+                                  tf.TensorSpec((2, None), tf.int64)])
+    def run(x, edge_index):
+        return layer(x, edge_index, training=False)
+
+    np.testing.assert_allclose(
+        run(x.numpy(), edge_index.numpy()).numpy(),
+        layer(x.numpy(), edge_index.numpy()).numpy(),
+        atol=1e-6,
+    )
