@@ -39,7 +39,8 @@ def test_same_mask_gives_same_result():
     csr = x.to_sparse_csr()
     rows = torch.repeat_interleave(torch.arange(x.shape[0]), csr.crow_indices().diff())
     kept = csr.values() * mask[rows, csr.col_indices()] / (1 - p)
-    sparse = torch.sparse_csr_tensor(csr.crow_indices(), csr.col_indices(), kept, x.shape)
+    sparse = torch.sparse_csr_tensor(csr.crow_indices(), csr.col_indices(), kept, x.shape,
+                                     check_invariants=True)
     torch.testing.assert_close(sparse.to_dense(), dense)
     W = torch.randn(4, x.shape[1])
     torch.testing.assert_close(linear(sparse, W), linear(dense, W))

@@ -1,0 +1,171 @@
+"""Tests for gattut.graph.gat: GATConv against PyG, the dense layer, and its own paths."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gattut.graph.dense_gat import DenseGATConv
+from gattut.graph.gat import GATConv
+
+
+def _pyg_pair(concat, loops, residual, heads=2):
+    nn = pytest.importorskip("torch_geometric.nn")
+    torch.manual_seed(0)
+    ours = GATConv(5, 3, heads=heads, concat=concat, add_self_loops=loops, residual=residual)
+    with torch.no_grad():  # nonzero bias so that it is compared too
+        ours.bias.uniform_(-1, 1)
+    ref = nn.GATConv(5, 3, heads=heads, concat=concat, add_self_loops=loops, residual=residual)
+    ref.load_state_dict(ours.state_dict())
+    return ours, ref
+
+
+@pytest.mark.parametrize("concat", [True, False])
+@pytest.mark.parametrize("loops", [True, False])
+@pytest.mark.parametrize("residual", [False, True])
+def test_equals_pyg_outputs_and_attention(tricky_edges, concat, loops, residual):
+    """Directed edges, a duplicate edge, an existing self-loop and isolated nodes."""
+    edge_index, N = tricky_edges
+    ours, ref = _pyg_pair(concat, loops, residual)
+    x = torch.randn(N, 5)
+    out, (ei, alpha) = ours(x, edge_index, return_attention=True)
+    out_ref, (ei_ref, alpha_ref) = ref(x, edge_index, return_attention_weights=True)
+    assert out.shape == ((N, 6) if concat else (N, 3))
+    torch.testing.assert_close(out, out_ref, rtol=1e-5, atol=1e-5)
+    # Same edges in the same order, so the coefficients line up edge by edge.
+    assert ei.tolist() == ei_ref.tolist()
+    assert alpha.shape == (ei.shape[1], 2)
+    torch.testing.assert_close(alpha, alpha_ref, rtol=1e-5, atol=1e-5)
+
+
+def test_equals_pyg_gradients(tricky_edges):
+    edge_index, N = tricky_edges
+    ours, ref = _pyg_pair(concat=True, loops=True, residual=True)
+    x = torch.randn(N, 5)
+    g = torch.randn(N, 6)
+    grads = torch.autograd.grad(ours(x, edge_index), list(ours.parameters()), g)
+    grads_ref = torch.autograd.grad(ref(x, edge_index), list(ref.parameters()), g)
+    for a, b in zip(grads, grads_ref):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("concat", [True, False])
+def test_sparse_and_gather_paths_agree(tricky_edges, concat):
+    edge_index, N = tricky_edges
+    torch.manual_seed(0)
+    fast = GATConv(5, 3, heads=4, concat=concat).double()
+    slow = GATConv(5, 3, heads=4, concat=concat, aggregation="gather").double()
+    slow.load_state_dict(fast.state_dict())
+    x = torch.randn(N, 5, dtype=torch.float64)
+    out_fast, out_slow = fast(x, edge_index), slow(x, edge_index)
+    torch.testing.assert_close(out_fast, out_slow, rtol=1e-6, atol=1e-6)
+    g = torch.randn_like(out_fast)
+    for a, b in zip(torch.autograd.grad(out_fast, list(fast.parameters()), g),
+                    torch.autograd.grad(out_slow, list(slow.parameters()), g)):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("loops", [True, False])
+@pytest.mark.parametrize("concat", [True, False])
+def test_equals_dense_gat(simple_edges, loops, concat):
+    edge_index, N = simple_edges
+    torch.manual_seed(0)
+    sparse = GATConv(5, 3, heads=2, concat=concat, add_self_loops=loops, residual=True).double()
+    dense = DenseGATConv(5, 3, heads=2, concat=concat, add_self_loops=loops, residual=True).double()
+    dense.load_state_dict(sparse.state_dict())
+    x = torch.randn(N, 5, dtype=torch.float64, requires_grad=True)
+    out, (ei, alpha) = sparse(x, edge_index, return_attention=True)
+    out_dense, weights = dense(x, edge_index, return_attention=True)
+    torch.testing.assert_close(out, out_dense, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(alpha, weights[:, ei[1], ei[0]].t(), rtol=1e-6, atol=1e-6)
+    g = torch.randn_like(out)
+    (gx,) = torch.autograd.grad(out, x, g)
+    (gx_dense,) = torch.autograd.grad(out_dense, x, g)
+    torch.testing.assert_close(gx, gx_dense, rtol=1e-6, atol=1e-6)
+
+
+def test_permutation_equivariance(tricky_edges):
+    """Relabelling the nodes permutes the output rows and nothing else."""
+    edge_index, N = tricky_edges
+    torch.manual_seed(0)
+    layer = GATConv(5, 3, heads=2).double()
+    x = torch.randn(N, 5, dtype=torch.float64)
+    perm = torch.randperm(N)  # new node k is old node perm[k]
+    new_id = torch.empty_like(perm)
+    new_id[perm] = torch.arange(N)
+    out = layer(x, edge_index)
+    out_perm = layer(x[perm], new_id[edge_index])
+    torch.testing.assert_close(out_perm, out[perm], rtol=1e-6, atol=1e-6)
+
+
+def test_attention_sums_to_one_per_target(tricky_edges):
+    edge_index, N = tricky_edges
+    out, (ei, alpha) = GATConv(5, 3, heads=3)(torch.randn(N, 5), edge_index, return_attention=True)
+    sums = torch.zeros(N, 3).index_add_(0, ei[1], alpha)
+    torch.testing.assert_close(sums, torch.ones(N, 3))
+
+
+def test_isolated_node_without_loops_gets_bias_only(tricky_edges):
+    edge_index, N = tricky_edges
+    layer = GATConv(5, 3, heads=2, add_self_loops=False)
+    out = layer(torch.randn(N, 5), edge_index)
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out[6], layer.bias)
+
+
+def test_sparse_input_equals_dense_input(tricky_edges):
+    edge_index, N = tricky_edges
+    x = torch.randn(N, 5) * (torch.rand(N, 5) < 0.3)
+    layer = GATConv(5, 3, heads=2, residual=True)
+    torch.testing.assert_close(layer(x.to_sparse_csr(), edge_index), layer(x, edge_index))
+
+
+def test_attention_dropout_only_in_training(tricky_edges):
+    edge_index, N = tricky_edges
+    layer = GATConv(5, 3, heads=2, dropout=0.5)
+    x = torch.randn(N, 5)
+    layer.eval()
+    torch.testing.assert_close(layer(x, edge_index), layer(x, edge_index))
+    layer.train()
+    _, (_, alpha) = layer(x, edge_index, return_attention=True)
+    assert (alpha == 0).any()
+
+
+# --- bad input: one test each ------------------------------------------------------------------
+
+def test_rejects_edge_index_wrong_shape():
+    with pytest.raises(ValueError, match=r"GATConv edge_index must have shape \(2, E\)"):
+        GATConv(5, 3)(torch.randn(4, 5), torch.tensor([[0, 1, 2]]))
+
+
+def test_rejects_edge_index_wrong_dtype():
+    with pytest.raises(ValueError, match="must be an integer"):
+        GATConv(5, 3)(torch.randn(4, 5), torch.tensor([[0.0, 1.0], [1.0, 2.0]]))
+
+
+def test_rejects_negative_ids():
+    with pytest.raises(ValueError, match="negative node id -1"):
+        GATConv(5, 3)(torch.randn(4, 5), torch.tensor([[0, -1], [1, 2]]))
+
+
+def test_rejects_ids_beyond_x_rows():
+    """x has fewer rows than the graph has nodes: caught as an out-of-range id."""
+    with pytest.raises(ValueError, match="node id 4 but there are only 4 nodes"):
+        GATConv(5, 3)(torch.randn(4, 5), torch.tensor([[0, 4], [1, 2]]))
+
+
+def test_rejects_wrong_feature_width():
+    with pytest.raises(ValueError, match="x has 6 features per node but the layer expects 5"):
+        GATConv(5, 3)(torch.randn(4, 6), torch.tensor([[0, 1], [1, 2]]))
+
+
+def test_rejects_nan_features():
+    x = torch.randn(4, 5)
+    x[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="GATConv: x has NaN or infinite"):
+        GATConv(5, 3)(x, torch.tensor([[0, 1], [1, 2]]))
+
+
+def test_rejects_unknown_aggregation():
+    with pytest.raises(ValueError, match="aggregation must be"):
+        GATConv(5, 3, aggregation="dense")

@@ -1,0 +1,58 @@
+"""Tests for gattut.graph.gatv2: GATv2Conv against PyG, and dynamic attention."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gattut.graph.gatv2 import GATv2Conv
+
+
+@pytest.mark.parametrize("concat", [True, False])
+@pytest.mark.parametrize("loops", [True, False])
+@pytest.mark.parametrize("share_weights", [False, True])
+def test_equals_pyg_outputs_and_attention(tricky_edges, concat, loops, share_weights):
+    nn = pytest.importorskip("torch_geometric.nn")
+    edge_index, N = tricky_edges
+    torch.manual_seed(0)
+    ours = GATv2Conv(5, 3, heads=2, concat=concat, add_self_loops=loops,
+                     share_weights=share_weights, residual=True)
+    with torch.no_grad():
+        for p in (ours.bias, ours.lin_l.bias, ours.lin_r.bias):
+            p.uniform_(-1, 1)
+    ref = nn.GATv2Conv(5, 3, heads=2, concat=concat, add_self_loops=loops,
+                       share_weights=share_weights, residual=True)
+    ref.load_state_dict(ours.state_dict())
+    x = torch.randn(N, 5)
+    out, (ei, alpha) = ours(x, edge_index, return_attention=True)
+    out_ref, (ei_ref, alpha_ref) = ref(x, edge_index, return_attention_weights=True)
+    assert out.shape == ((N, 6) if concat else (N, 3)) and alpha.shape == (ei.shape[1], 2)
+    torch.testing.assert_close(out, out_ref, rtol=1e-5, atol=1e-5)
+    assert ei.tolist() == ei_ref.tolist()
+    torch.testing.assert_close(alpha, alpha_ref, rtol=1e-5, atol=1e-5)
+
+
+def test_dynamic_attention_can_reorder_neighbours():
+    """GAT ranks every target's neighbours the same way; GATv2 need not (Brody et al. 2022)."""
+    from gattut.graph.gat import GATConv
+
+    torch.manual_seed(3)
+    # Two targets (0, 1) both attend to the same three sources (2, 3, 4).
+    edge_index = torch.tensor([[2, 3, 4, 2, 3, 4], [0, 0, 0, 1, 1, 1]])
+    x = torch.randn(5, 4)
+    _, (_, a1) = GATConv(4, 8, add_self_loops=False)(x, edge_index, return_attention=True)
+    assert torch.equal(a1[:3, 0].argsort(), a1[3:, 0].argsort())  # static: same ranking
+    found = False
+    for seed in range(20):
+        torch.manual_seed(seed)
+        layer = GATv2Conv(4, 8, add_self_loops=False)
+        _, (_, a2) = layer(x, edge_index, return_attention=True)
+        if not torch.equal(a2[:3, 0].argsort(), a2[3:, 0].argsort()):
+            found = True
+            break
+    assert found
+
+
+def test_rejects_bad_edge_index():
+    with pytest.raises(ValueError, match="GATv2Conv edge_index has negative node id"):
+        GATv2Conv(5, 3)(torch.randn(4, 5), torch.tensor([[0, -3], [1, 2]]))
