@@ -83,6 +83,7 @@ def test_sparse_equals_dense(require_data, name):
     dense = load_planetoid(name)
     sparse = load_planetoid(name, sparse=True)
     assert sparse.x.layout == torch.sparse_csr and sparse.x.shape == dense.x.shape
+    assert sparse.x.dtype == torch.float32 and sparse.is_sparse
     assert torch.equal(sparse.x.to_dense(), dense.x)
     W = torch.randn(dense.x.shape[1], 4)
     assert torch.allclose(sparse.x @ W, dense.x @ W, atol=1e-5)
