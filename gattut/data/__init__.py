@@ -1,0 +1,48 @@
+"""Data access: one data root, a registry of known files, verified downloads.
+
+See :mod:`gattut.data.fetch` for how files are found and checked.
+"""
+
+from gattut.data.fetch import (
+    ENV_VAR,
+    OFFLINE_VAR,
+    ChecksumError,
+    DataNotFoundError,
+    data_roots,
+    download,
+    open_text,
+    path,
+    sha256_of,
+    user_cache_dir,
+)
+from gattut.data.planetoid import PLANETOID_NAMES, load_planetoid, normalize_rows
+from gattut.data.ppi import PPI_SPLITS, PPI_URL, load_ppi, ppi_files
+from gattut.data.registry import REGISTRY, RemoteFile, register
+from gattut.data.synthetic import InductiveSplit, contextual_sbm, inductive_split, random_graph
+
+__all__ = [
+    "ENV_VAR",
+    "PLANETOID_NAMES",
+    "PPI_SPLITS",
+    "PPI_URL",
+    "InductiveSplit",
+    "contextual_sbm",
+    "inductive_split",
+    "load_planetoid",
+    "load_ppi",
+    "normalize_rows",
+    "ppi_files",
+    "random_graph",
+    "OFFLINE_VAR",
+    "REGISTRY",
+    "ChecksumError",
+    "DataNotFoundError",
+    "RemoteFile",
+    "data_roots",
+    "download",
+    "open_text",
+    "path",
+    "register",
+    "sha256_of",
+    "user_cache_dir",
+]
