@@ -25,7 +25,9 @@ __all__ = ["Batch", "ParallelCorpus", "pad_batch"]
 Pair = tuple[list[str], list[str]]
 
 
-def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int = PAD_ID) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_batch(
+    sequences: Sequence[Sequence[int]], pad_id: int = PAD_ID
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack id lists into one padded tensor.
 
     Shapes:

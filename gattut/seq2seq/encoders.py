@@ -79,14 +79,18 @@ class GRUEncoder(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.d_out = d_hidden * self.num_directions
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, src: torch.Tensor, src_lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         B, S = check_source(src, src_lengths)
         x = self.dropout(self.embedding(src))  # (B, S, d_embed)
         # Packing makes the GRU stop at each sequence's true end, so the
         # backward direction starts at the last real token, not at <pad>.
         packed = pack_padded_sequence(x, src_lengths.cpu(), batch_first=True, enforce_sorted=False)
         packed_out, h_n = self.rnn(packed)  # h_n: (num_layers * dirs, B, d_hidden)
-        outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=S)  # (B, S, d_out)
+        outputs, _ = pad_packed_sequence(
+            packed_out, batch_first=True, total_length=S
+        )  # (B, S, d_out)
         # The top layer's final state of each direction, side by side.
         top = h_n[-self.num_directions :]  # (dirs, B, d_hidden)
         summary = top.transpose(0, 1).reshape(B, self.d_out)  # (B, d_out)

@@ -86,7 +86,9 @@ class Vocab:
         preview = ", ".join(repr(t) for t in self.tokens[4:10])
         return f"Vocab({len(self)} tokens: specials, {preview}{', ...' if len(self) > 10 else ''})"
 
-    def encode(self, tokens: Sequence[str], add_sos: bool = False, add_eos: bool = False) -> list[int]:
+    def encode(
+        self, tokens: Sequence[str], add_sos: bool = False, add_eos: bool = False
+    ) -> list[int]:
         """Map tokens to ids; unknown tokens become ``<unk>`` (id 3)."""
         ids = [self[t] for t in tokens]
         return ([SOS_ID] if add_sos else []) + ids + ([EOS_ID] if add_eos else [])

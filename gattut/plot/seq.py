@@ -1,0 +1,98 @@
+"""Plots for Part I: attention heatmaps and accuracy against input length.
+
+Both functions return the matplotlib ``Figure`` they drew on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["attention_heatmap", "accuracy_vs_length"]
+
+
+def _to_numpy(weights) -> np.ndarray:
+    if hasattr(weights, "detach"):  # a torch tensor
+        weights = weights.detach().cpu().numpy()
+    elif hasattr(weights, "numpy"):  # a TensorFlow tensor
+        weights = weights.numpy()
+    return np.asarray(weights, dtype=float)
+
+
+def attention_heatmap(weights, source_tokens: Sequence[str], target_tokens: Sequence[str], ax=None,
+                      title: str | None = None, cmap: str = "viridis"):  # fmt: skip
+    """Draw the alignment matrix: one row per output token, one column per source token.
+
+    Row ``t`` is the attention distribution ``alpha_t`` the decoder used to
+    write ``target_tokens[t]``; a bright cell means "looked here".
+
+    Shapes:
+        weights: ``(T, S)`` with ``T = len(target_tokens)`` and ``S = len(source_tokens)``
+        (a torch tensor, a TensorFlow tensor or an array)
+    """
+    w = _to_numpy(weights)
+    if w.ndim != 2 or w.shape != (len(target_tokens), len(source_tokens)):
+        raise ValueError(
+            f"weights must have shape (len(target_tokens), len(source_tokens)) = "
+            f"({len(target_tokens)}, {len(source_tokens)}), got {w.shape}"
+        )
+    if ax is None:
+        T, S = w.shape
+        fig, ax = plt.subplots(figsize=(max(3.0, 0.32 * S + 1.5), max(2.5, 0.32 * T + 1.0)))
+    else:
+        fig = ax.figure
+    image = ax.imshow(w, cmap=cmap, vmin=0.0, vmax=max(float(w.max()), 1e-12), aspect="auto")
+    ax.set_xticks(range(len(source_tokens)))
+    ax.set_xticklabels([repr(t)[1:-1] if t.isspace() else t for t in source_tokens], rotation=90)
+    ax.set_yticks(range(len(target_tokens)))
+    ax.set_yticklabels(list(target_tokens))
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    if title:
+        ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    return fig
+
+
+def accuracy_vs_length(results: Mapping[str, tuple[Sequence[int], Sequence[bool]]], num_bins: int = 8,
+                       ax=None, title: str | None = "Exact match against source length"):  # fmt: skip
+    """One line per model: exact-match accuracy in buckets of source length.
+
+    ``results`` maps a model name to ``(lengths, correct)``: the source length
+    of every test example and whether the model got it right. The buckets
+    are ``num_bins`` equal-width bins over the lengths of all models; empty
+    buckets are skipped.
+    """
+    if not results:
+        raise ValueError("results is empty: give at least one model's (lengths, correct)")
+    all_lengths = []
+    for name, (lengths, correct) in results.items():
+        if len(lengths) != len(correct) or len(lengths) == 0:
+            raise ValueError(
+                f"{name}: lengths and correct must be non-empty and equally long, "
+                f"got {len(lengths)} and {len(correct)}"
+            )
+        all_lengths.extend(lengths)
+    edges = np.linspace(min(all_lengths), max(all_lengths) + 1, num_bins + 1)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+    else:
+        fig = ax.figure
+    for name, (lengths, correct) in results.items():
+        lengths_a, correct_a = np.asarray(lengths), np.asarray(correct, dtype=float)
+        centres, accs = [], []
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            inside = (lengths_a >= lo) & (lengths_a < hi)
+            if inside.any():
+                centres.append((lo + hi) / 2)
+                accs.append(correct_a[inside].mean())
+        ax.plot(centres, accs, marker="o", label=name)
+    ax.set_xlabel("source length (tokens)")
+    ax.set_ylabel("exact match")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return fig

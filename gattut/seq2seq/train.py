@@ -1,0 +1,198 @@
+"""The training loop for every seq2seq model of the book.
+
+One epoch: shuffle the training pairs, and for each batch run the decoder over
+the target with teacher forcing, take the cross-entropy of its predictions
+against ``tgt[:, 1:]`` (padding ignored), clip the gradient norm (RNNs are
+prone to exploding gradients) and take an Adam step. After each epoch the
+validation loss decides whether these are the best weights so far; training
+stops early when it has not improved for ``patience`` epochs, and the best
+weights are put back into the model at the end.
+
+**Checkpoints and resume.** With ``checkpoint_path`` set, a checkpoint is
+written atomically after every epoch (weights, optimizer, history, best
+weights, vocabularies, model config). ``resume=True`` continues from it.
+Each epoch reseeds PyTorch with ``seed + epoch`` (for the shuffle, dropout and
+teacher-forcing coins), so a run that is stopped and resumed ends with the
+same weights as one that ran straight through.
+
+Runs on the CPU or CUDA (``device="auto"`` picks CUDA when present).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from gattut.seq2seq.batching import ParallelCorpus
+from gattut.seq2seq.checkpoint import load_checkpoint, save_checkpoint
+from gattut.seq2seq.config import Seq2SeqConfig
+from gattut.seq2seq.vocab import PAD_ID
+from gattut.utils import get_device
+
+__all__ = ["TrainResult", "train", "sequence_loss", "evaluate_loss"]
+
+
+@dataclass
+class TrainResult:
+    """What happened: one dict per epoch (``train_loss``, ``valid_loss``, ``valid_token_acc``, ``seconds``)."""
+
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int = -1
+    best_valid_loss: float = math.inf
+    stopped_early: bool = False
+    out_of_time: bool = False
+
+
+def sequence_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over real (non-pad) target tokens.
+
+    Shapes:
+        logits: ``(B, T, V)``, target: ``(B, T)`` -> scalar
+    """
+    B, T, V = logits.shape
+    if target.shape != (B, T):
+        raise ValueError(f"target must have shape ({B}, {T}), got {tuple(target.shape)}")
+    return F.cross_entropy(logits.reshape(B * T, V), target.reshape(B * T), ignore_index=PAD_ID)
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model, corpus: ParallelCorpus, split: str, batch_size: int = 256
+) -> tuple[float, float]:
+    """Teacher-forced loss and token accuracy on one split: ``(mean loss, accuracy in [0, 1])``."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total_loss, total_correct, total_tokens = 0.0, 0, 0
+    for batch in corpus.batches(split, batch_size):
+        batch = batch.to(device)
+        logits, _ = model(batch.src, batch.src_lengths, batch.tgt[:, :-1])  # (B, T, V)
+        target = batch.tgt[:, 1:]  # (B, T)
+        real = target != PAD_ID
+        n = int(real.sum())
+        total_loss += float(sequence_loss(logits, target)) * n
+        total_correct += int(((logits.argmax(-1) == target) & real).sum())
+        total_tokens += n
+    model.train(was_training)
+    return total_loss / total_tokens, total_correct / total_tokens
+
+
+def train(
+    model: torch.nn.Module,
+    corpus: ParallelCorpus,
+    *,
+    model_config: Seq2SeqConfig | None = None,
+    epochs: int = 10,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    teacher_forcing_ratio: float = 1.0,
+    clip_norm: float | None = 1.0,
+    patience: int | None = None,
+    seed: int = 0,
+    checkpoint_path: str | Path | None = None,
+    resume: bool = False,
+    device: str | torch.device = "auto",
+    max_minutes: float | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train ``model`` on ``corpus`` (splits ``train`` and ``valid``); return the history.
+
+    ``max_minutes`` stops training (after validating the partial epoch) once
+    that much wall time has passed. ``checkpoint_path`` needs ``model_config``
+    so that the checkpoint can rebuild and check the model.
+    """
+    if epochs < 1 or batch_size < 1 or lr <= 0:
+        raise ValueError(
+            f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}"
+        )
+    if checkpoint_path is not None and model_config is None:
+        raise ValueError("checkpoint_path needs model_config (the checkpoint stores it)")
+    if resume and checkpoint_path is None:
+        raise ValueError("resume=True needs checkpoint_path")
+    device = get_device(device)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    result = TrainResult()
+    best_state, bad_epochs, start_epoch = None, 0, 0
+
+    if resume and Path(checkpoint_path).exists():
+        ck = load_checkpoint(
+            checkpoint_path, src_vocab=corpus.src_vocab, tgt_vocab=corpus.tgt_vocab,
+            config=model_config, model=model, map_location=device,
+        )  # fmt: skip
+        extra = ck["extra"]
+        optimizer.load_state_dict(extra["optimizer"])
+        start_epoch, bad_epochs = extra["epoch"], extra["bad_epochs"]
+        result.history, result.best_epoch = list(extra["history"]), extra["best_epoch"]
+        result.best_valid_loss, best_state = extra["best_valid_loss"], extra["best_state"]
+
+    started = time.perf_counter()
+    for epoch in range(start_epoch, epochs):
+        torch.manual_seed(seed + epoch)
+        model.train()
+        epoch_start, total, count = time.perf_counter(), 0.0, 0
+        batches = tqdm(
+            corpus.batches("train", batch_size, shuffle=True, seed=seed + epoch),
+            total=corpus.num_batches("train", batch_size),
+            desc=f"epoch {epoch + 1}/{epochs}", leave=False, disable=not progress,
+        )  # fmt: skip
+        for batch in batches:
+            batch = batch.to(device)
+            logits, _ = model(
+                batch.src, batch.src_lengths, batch.tgt[:, :-1], teacher_forcing_ratio
+            )
+            loss = sequence_loss(logits, batch.tgt[:, 1:])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            optimizer.step()
+            total, count = total + loss.item(), count + 1
+            batches.set_postfix(loss=f"{total / count:.3f}")
+            if max_minutes is not None and time.perf_counter() - started > 60 * max_minutes:
+                result.out_of_time = True
+                break
+
+        valid_loss, valid_acc = evaluate_loss(model, corpus, "valid", max(batch_size, 256))
+        result.history.append({
+            "epoch": epoch + 1, "train_loss": total / max(count, 1), "valid_loss": valid_loss,
+            "valid_token_acc": valid_acc, "seconds": time.perf_counter() - epoch_start,
+        })  # fmt: skip
+        if valid_loss < result.best_valid_loss:
+            result.best_valid_loss, result.best_epoch, bad_epochs = valid_loss, epoch + 1, 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+        if checkpoint_path is not None:
+            save_checkpoint(
+                checkpoint_path, model=model, config=model_config,
+                src_vocab=corpus.src_vocab, tgt_vocab=corpus.tgt_vocab,
+                extra={
+                    "optimizer": copy.deepcopy(optimizer.state_dict()), "epoch": epoch + 1,
+                    "bad_epochs": bad_epochs, "history": result.history,
+                    "best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
+                    "best_state": best_state,
+                },
+            )  # fmt: skip
+        if progress:
+            h = result.history[-1]
+            tqdm.write(
+                f"epoch {h['epoch']}: train loss {h['train_loss']:.4f}, valid loss "
+                f"{h['valid_loss']:.4f}, valid token acc {h['valid_token_acc']:.4f}"
+            )
+        if patience is not None and bad_epochs >= patience:
+            result.stopped_early = True
+            break
+        if result.out_of_time:
+            break
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return result
