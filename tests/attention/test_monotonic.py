@@ -134,8 +134,11 @@ def test_layer_hard_mode_is_one_hot_or_zero():
 
 
 def test_layer_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="needs d_attn"):
-        MonotonicAttention(D, D, score="bahdanau")
+    assert MonotonicAttention(D, D + 1).score.d_attn == D  # d_attn defaults to d_query
+    with pytest.raises(ValueError, match="projects keys to d_query=4, got d_attn=5"):
+        MonotonicAttention(D, D, d_attn=A, score="luong")
+    with pytest.raises(ValueError, match="score must be 'bahdanau' or 'luong'"):
+        MonotonicAttention(D, D, score="dot")
     with pytest.raises(ValueError, match="scale=True belongs to score='luong'"):
         MonotonicAttention(D, D, A, scale=True)
     layer = MonotonicAttention(D, D, A)

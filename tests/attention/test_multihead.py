@@ -99,6 +99,17 @@ def test_causal_and_per_example_mask_match_torch(need_weights):
     torch.testing.assert_close(output, expected)
 
 
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("length", [T, S])
+def test_causal_alone_matches_torch(need_weights, length):
+    # With T != S the causal mask is aligned top-left: query t sees keys s <= t.
+    ours, ref = make_pair()
+    query, key = randn(B, T, D), randn(B, length, D)
+    output, _ = ours(query, key, key, causal=True, need_weights=need_weights)
+    expected, _ = ref(query, key, key, attn_mask=~causal_mask(T, length))
+    torch.testing.assert_close(output, expected)
+
+
 @pytest.mark.parametrize("causal", [False, True])
 def test_readable_path_equals_fast_path_in_values_and_gradients(causal):
     torch.manual_seed(1)
