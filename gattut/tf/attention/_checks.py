@@ -90,7 +90,8 @@ def check_mask(mask, target: tuple, name: str = "mask", layout: str = "") -> tf.
             f"{name} must have dtype bool (True = may attend), got {mask.dtype.name}; "
             f"convert with `tf.cast({name}, tf.bool)` after checking its polarity"
         )
-    target = tuple(target)
+    # Sizes that are not Python ints (tensors from ops.shape while tracing) are unknown.
+    target = tuple(t if isinstance(t, int) else None for t in target)
     where = f" {layout}" if layout else ""
     shape = _broadcast(_shape(mask), target)
     if (

@@ -103,7 +103,7 @@ def causal_mask(T: int, S: int | None = None) -> tf.Tensor:
     """
     if S is None:
         S = T
-    if T < 0 or S < 0:
+    if isinstance(T, int) and isinstance(S, int) and (T < 0 or S < 0):
         raise ValueError(f"causal_mask needs non-negative sizes, got T={T}, S={S}")
     rows = ops.arange(T)[:, None]  # (T, 1)
     cols = ops.arange(S)[None, :]  # (1, S)

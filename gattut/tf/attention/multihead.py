@@ -78,8 +78,10 @@ class MultiHeadAttention(MaskedLayer):
 
     A query row that may see nothing gets zero weights and a zero attention
     output on both paths (so the layer's output there is ``out_proj.bias``).
-    ``need_weights=False`` returns ``(output, None)``. The returned weights
-    are before dropout.
+    ``need_weights=False`` returns ``(output, None)``; Keras' functional API
+    (``keras.Input`` -> ``keras.Model``) cannot carry a ``None`` output, so
+    there call it with ``need_weights=True`` and ignore the weights. The
+    returned weights are before dropout.
 
     Shapes:
         query ``(B, T, D)``, key ``(B, S, Dk)``, value ``(B, S, Dv)``
