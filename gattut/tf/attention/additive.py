@@ -14,6 +14,8 @@ the weighted sum of the values (the encoder outputs again, by default):
 
 from __future__ import annotations
 
+import keras
+
 from gattut.tf.attention._checks import prepare_seq_inputs
 from gattut.tf.attention._layer import MaskedLayer
 from gattut.tf.attention.masks import masked_softmax
@@ -22,6 +24,7 @@ from gattut.tf.attention.scoring import AdditiveScore
 __all__ = ["BahdanauAttention"]
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class BahdanauAttention(MaskedLayer):
     r"""Bahdanau (additive) attention, one decoder step or a whole sequence.
 

@@ -128,6 +128,7 @@ def monotonic_attention(p_choose, previous_weights, mode: str = "parallel") -> t
     return chosen * _shift_right(ops.cumprod(1 - chosen, axis=1), 1.0)  # (B, S)
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class MonotonicAttention(MaskedLayer):
     r"""Monotonic attention layer with a Bahdanau or Luong energy.
 

@@ -43,6 +43,7 @@ from gattut.tf.attention.sdpa import scaled_dot_product_attention
 __all__ = ["MultiHeadAttention"]
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class MultiHeadAttention(MaskedLayer):
     r"""Multi-head attention with a readable path and a fast path.
 

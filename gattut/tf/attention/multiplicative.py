@@ -49,6 +49,7 @@ def _make_score(d_query: int, d_key: int, score: str, dtype=None) -> keras.layer
     return AdditiveScore(d_query, d_key, d_query, name="score", dtype=dtype)
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class LuongAttention(MaskedLayer):
     r"""Luong global attention with the dot, general or concat score.
 
@@ -110,6 +111,7 @@ class LuongAttention(MaskedLayer):
         }
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class LocalPAttention(MaskedLayer):
     r"""Luong local-p attention: predict a source position, attend near it.
 

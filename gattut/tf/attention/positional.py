@@ -123,6 +123,7 @@ def _check_sequence(x, d_model: int, max_len: int):
     return x
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class SinusoidalPositionalEncoding(keras.layers.Layer):
     r"""Add fixed sinusoidal encodings to a sequence: ``dropout(x + PE[:T])``.
 
@@ -163,6 +164,7 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class LearnedPositionalEncoding(keras.layers.Layer):
     """Add a trainable vector per position: ``dropout(x + P[:T])``, ``P`` a ``keras.layers.Embedding``.
 
@@ -194,6 +196,7 @@ class LearnedPositionalEncoding(keras.layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class RelativePositionEmbedding(keras.layers.Layer):
     r"""Learned embeddings of clipped relative offsets (Shaw et al., 2018).
 
@@ -292,6 +295,7 @@ def relative_attention(q, k, v, rel_k, rel_v=None, mask=None):
     return output, weights
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class RotaryEmbedding(keras.layers.Layer):
     r"""Rotary position embedding (RoPE, Su et al., 2021), "rotate-half" pairing.
 

@@ -98,6 +98,7 @@ def cosine_score(query, key, eps: float = 1e-8) -> tf.Tensor:
     return (query @ ops.swapaxes(key, -2, -1)) / ops.maximum(norms, eps)  # (B, T, S)
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class GeneralScore(keras.layers.Layer):
     r"""Bilinear ("general") score of Luong et al. (2015): :math:`e_{ts} = q_t^\top W k_s`.
 
@@ -128,6 +129,7 @@ class GeneralScore(keras.layers.Layer):
         return {**super().get_config(), "d_query": self.d_query, "d_key": self.d_key}
 
 
+@keras.saving.register_keras_serializable(package="gattut")
 class AdditiveScore(keras.layers.Layer):
     r"""Additive ("concat") score of Bahdanau et al. (2015).
 

@@ -56,3 +56,40 @@ def test_same_signature_and_documented_shapes(name):
             torch_params = _params(torch_fn, TORCH_ONLY)
             keras_params = _params(keras_fn, {"seed"})
         assert keras_params == torch_params, (name, torch_fn.__name__)
+
+
+def _examples():
+    return [
+        ka.GeneralScore(4, 3),
+        ka.AdditiveScore(4, 3, 5, normalize=True),
+        ka.BahdanauAttention(4, 3, 5),
+        ka.LuongAttention(4, 3, "general", scale=True),
+        ka.LocalPAttention(4, 3, 2, "concat"),
+        ka.MonotonicAttention(4, 3, score="luong", scale=True, mode="hard"),
+        ka.MultiHeadAttention(8, 2, dropout=0.1, d_key=3),
+        ka.SinusoidalPositionalEncoding(8, 10, "cos_sin", 0.1),
+        ka.LearnedPositionalEncoding(10, 8),
+        ka.RelativePositionEmbedding(2, 4),
+        ka.RotaryEmbedding(4),
+    ]
+
+
+def test_layers_rebuild_from_their_config():
+    for layer in _examples():
+        again = type(layer).from_config(layer.get_config())
+        assert [tuple(w.shape) for w in again.weights] == [tuple(w.shape) for w in layer.weights]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # numpy 2 copy= notice from inside Keras
+def test_functional_model_saves_and_loads(tmp_path):
+    import keras
+    import numpy as np
+
+    inputs = keras.Input((None, 8))
+    h = ka.SinusoidalPositionalEncoding(8, 16)(inputs)
+    out, _ = ka.MultiHeadAttention(8, 2)(h, h, h, causal=True)
+    model = keras.Model(inputs, out)
+    x = np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32")
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(loaded(x), model(x), atol=1e-6)
