@@ -224,3 +224,16 @@ def test_colab_link_points_at_the_chapter(browser, site):
         expected = f"https://colab.research.google.com/github/{repo}/blob/main/{chapter}.ipynb"
         assert expected in links, f"{chapter}: Colab links {links}, expected {expected}"
     page.close()
+
+
+def test_search_works_from_disk(browser):
+    """Opened as files, with no server, the search page still finds pages."""
+    if not (HTML / "search.html").exists():
+        _missing("the book is not built")
+    page = browser.new_page()
+    log = PageLog(page, allowed_host="")
+    page.goto((HTML / "search.html").as_uri() + "?q=attention")
+    page.wait_for_selector("#search-results ul.search li", timeout=30_000)
+    hits = page.locator("#search-results ul.search li").count()
+    page.close()
+    assert hits > 0 and log.outside == []
