@@ -141,7 +141,8 @@ class MonotonicAttention(MaskedLayer):
         c_i = \sum_j \alpha_{ij}\,\mathrm{value}_j
 
     ``score="bahdanau"`` uses :class:`~gattut.tf.attention.scoring.AdditiveScore`
-    (``d_attn`` required; ``normalize`` as in Bahdanau attention);
+    (hidden width ``d_attn``, default ``d_query``; ``normalize`` as in
+    Bahdanau attention);
     ``score="luong"`` uses :class:`~gattut.tf.attention.scoring.GeneralScore`
     (``d_attn`` must be ``None`` or ``d_query``; ``scale=True`` adds a learned
     scalar ``g`` on the score, initialised to 1). ``r`` is ``score_bias``, a
@@ -179,12 +180,11 @@ class MonotonicAttention(MaskedLayer):
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
         if score == "bahdanau":
-            if d_attn is None:
-                raise ValueError("score='bahdanau' needs d_attn, the width of the score network")
             if scale:
                 raise ValueError(
                     "scale=True belongs to score='luong'; use normalize=True for bahdanau"
                 )
+            d_attn = d_query if d_attn is None else d_attn
             self.score = AdditiveScore(
                 d_query, d_key, d_attn, normalize=normalize, name="score", dtype=self.dtype_policy
             )

@@ -325,7 +325,6 @@ BAD = [
     (lambda: ka.LocalPAttention(D, D, window=0), "window must be a positive int"),
     (lambda: ka.monotonic_attention(randn(2, 3), randn(2, 3), "soft"), "mode must be one of"),
     (lambda: ka.monotonic_attention(randn(2, 3), randn(2, 4)), r"\(2, 3\).*\(2, 4\)"),
-    (lambda: ka.MonotonicAttention(D, D, score="bahdanau"), "needs d_attn"),
     (lambda: ka.MonotonicAttention(D, D, 3, scale=True), "scale=True belongs to score='luong'"),
     (
         lambda: ka.MonotonicAttention(D, D, 3)(

@@ -176,6 +176,7 @@ def test_monotonic_attention_function_matches(mode):
         {"d_attn": 7, "score": "bahdanau", "normalize": True, "mode": "parallel"},
         {"d_attn": 7, "score": "bahdanau", "mode": "recursive"},
         {"d_attn": 7, "score": "bahdanau", "mode": "hard"},
+        {"score": "bahdanau", "mode": "parallel"},  # d_attn defaults to d_query
         {"score": "luong", "scale": True, "mode": "parallel", "score_bias_init": -1.0},
     ],
 )
