@@ -1,0 +1,48 @@
+"""Training: the paper's loop and early stopping, checkpoints, metrics, and the named setups.
+
+=================  ============================================================
+module             idea
+=================  ============================================================
+``metrics``        accuracy and micro-F1
+``loop``           :class:`TrainConfig`, :func:`fit_transductive` (Cora),
+                   :func:`fit_inductive` (PPI), the paper's early stopping
+``checkpoint``     atomic checkpoints that resume exactly and refuse other models
+``registry``       dataset and model names, the papers' settings for each
+``ledger``         the reproduction ledger (``python -m gattut reproduce``)
+=================  ============================================================
+
+``gattut.train.registry`` and ``gattut.train.ledger`` load models and data,
+so they are imported on demand, not here.
+"""
+
+from gattut.train.checkpoint import (
+    CheckpointMismatchError,
+    load_checkpoint,
+    model_signature,
+    save_checkpoint,
+)
+from gattut.train.loop import (
+    EarlyStopping,
+    TrainConfig,
+    TrainResult,
+    fit_inductive,
+    fit_transductive,
+    make_optimizer,
+)
+from gattut.train.metrics import accuracy, f1_counts, micro_f1
+
+__all__ = [
+    "CheckpointMismatchError",
+    "EarlyStopping",
+    "TrainConfig",
+    "TrainResult",
+    "accuracy",
+    "f1_counts",
+    "fit_inductive",
+    "fit_transductive",
+    "load_checkpoint",
+    "make_optimizer",
+    "micro_f1",
+    "model_signature",
+    "save_checkpoint",
+]

@@ -1,0 +1,505 @@
+"""Training GAT the way the paper did: full-batch (Cora) and multi-graph (PPI), with early stopping.
+
+The loop is the one of the paper's code (``execute_cora.py`` in
+PetarV-/GAT), written once for both settings:
+
+1. one optimisation step on the training nodes (dropout on);
+2. the loss and accuracy (micro-F1 for multi-label data) on the validation
+   nodes (dropout off);
+3. early stopping with *two* records, the best validation accuracy and the
+   lowest validation loss:
+
+   - if this epoch's accuracy ``>=`` the best one **or** its loss ``<=`` the
+     lowest one: if **both** hold, keep these weights as the early-stopping
+     model; then update both records (max and min) and reset the counter;
+   - otherwise add one to the counter, and stop when it reaches ``patience``.
+
+4. after training, put the early-stopping model back and score the test nodes.
+
+Nothing about the test split is looked at before step 4.
+
+The same code runs on a CPU or a GPU (:func:`gattut.get_device`), optionally
+under bf16 autocast and ``torch.compile``; both are off by default and tested
+to give the same numbers within a tolerance. On a CPU a seed fixes every
+number; resuming from a checkpoint (:mod:`gattut.train.checkpoint`) gives
+exactly the numbers of an uninterrupted run. On a GPU, scatter-adds use
+atomics, so runs agree only to float rounding.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gattut.graph.graph import Graph, batch_graphs
+from gattut.train.checkpoint import (
+    CheckpointMismatchError,
+    get_rng_state,
+    load_checkpoint,
+    model_signature,
+    save_checkpoint,
+    set_rng_state,
+)
+from gattut.train.metrics import accuracy, f1_counts, micro_f1
+from gattut.utils import get_device, set_seed
+
+__all__ = [
+    "EarlyStopping",
+    "TrainConfig",
+    "TrainResult",
+    "fit_inductive",
+    "fit_transductive",
+    "make_optimizer",
+]
+
+# The settings that change the numbers a run produces. A checkpoint written
+# with other values of these is refused on resume (max_epochs may grow).
+_RESULT_FIELDS = ("lr", "weight_decay", "decay_bias", "patience", "seed", "bf16", "batch_size")
+
+
+@dataclass
+class TrainConfig:
+    """Training settings; the defaults are the paper's Cora/CiteSeer ones.
+
+    Args:
+        lr: Adam's learning rate (paper: 0.005; PubMed 0.01).
+        weight_decay: the L2 coefficient (paper: 5e-4 on Cora/CiteSeer, 1e-3
+            on PubMed, 0 on PPI). Applied as the paper's code does, see
+            :func:`make_optimizer`.
+        decay_bias: also decay the biases (see :func:`make_optimizer`).
+        max_epochs: an upper bound; the paper's code allows 100,000 and lets
+            early stopping end the run.
+        patience: epochs without a new best validation accuracy or loss before stopping.
+        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:k]"``.
+        bf16: run forward passes under ``torch.autocast(dtype=torch.bfloat16)``.
+        compile: wrap the model with ``torch.compile``.
+        checkpoint: a file to write checkpoints to (``None``: none).
+        checkpoint_every: write one every this many epochs (and one at the end).
+        resume: continue from ``checkpoint`` if it exists.
+        seed: seeds the dropout masks (the caller seeds the model's initial weights).
+        progress: show a tqdm progress bar with the loss and validation metric.
+        batch_size: graphs per step in :func:`fit_inductive` (paper's PPI: 2).
+    """
+
+    lr: float = 0.005
+    weight_decay: float = 5e-4
+    decay_bias: bool = False
+    max_epochs: int = 100_000
+    patience: int = 100
+    device: str = "auto"
+    bf16: bool = False
+    compile: bool = False
+    checkpoint: str | None = None
+    checkpoint_every: int = 10
+    resume: bool = False
+    seed: int = 0
+    progress: bool = True
+    batch_size: int = 2
+
+    def validate(self) -> TrainConfig:
+        """Raise ValueError naming any setting out of range; return ``self``."""
+        checks = [
+            (self.lr > 0, f"lr must be > 0, got {self.lr}"),
+            (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
+            (self.max_epochs >= 1, f"max_epochs must be >= 1, got {self.max_epochs}"),
+            (self.patience >= 1, f"patience must be >= 1, got {self.patience}"),
+            (self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (not (self.resume and self.checkpoint is None), "resume=True needs a checkpoint path"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"TrainConfig: {message}")
+        return self
+
+
+@dataclass
+class TrainResult:
+    """What a training run measured.
+
+    ``test_metric`` is accuracy for one-class data and micro-F1 for
+    multi-label data (``metric`` says which), scored with the early-stopping
+    model. ``best_epoch`` is the (0-based) epoch that model comes from;
+    ``epochs_run`` counts every epoch trained; ``time_per_epoch`` is the mean
+    wall time of one training step plus one validation pass, in seconds.
+    """
+
+    metric: str
+    test_metric: float
+    test_loss: float
+    val_metric: float
+    val_loss: float
+    best_epoch: int
+    epochs_run: int
+    time_per_epoch: float
+    device: str
+    seed: int
+    stopped_early: bool
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    def to_dict(self, history: bool = True) -> dict[str, Any]:
+        """The result as plain JSON-ready data (``history=False`` drops the per-epoch curves)."""
+        out = asdict(self)
+        if not history:
+            out.pop("history")
+        return out
+
+    def to_json(self, file: str | Path, history: bool = True) -> Path:
+        """Write :meth:`to_dict` to ``file`` as JSON; return the path."""
+        file = Path(file)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(self.to_dict(history), indent=2) + "\n")
+        return file
+
+
+@dataclass
+class EarlyStopping:
+    """The paper's early stopping: two records (best accuracy, lowest loss) and one counter.
+
+    :meth:`step` returns ``True`` when training should stop. The weights of
+    the early-stopping model are kept in ``best_state`` (a copy of the
+    ``state_dict``), taken only when an epoch ties or beats *both* records.
+    """
+
+    patience: int = 100
+    best_metric: float = 0.0
+    best_loss: float = math.inf
+    counter: int = 0
+    best_epoch: int = -1
+    best_val_metric: float = math.nan
+    best_val_loss: float = math.nan
+    best_state: dict[str, Tensor] | None = None
+
+    def step(self, epoch: int, val_metric: float, val_loss: float, model: nn.Module) -> bool:
+        """Update the records with one epoch's validation numbers; ``True`` means stop."""
+        if val_metric >= self.best_metric or val_loss <= self.best_loss:
+            if val_metric >= self.best_metric and val_loss <= self.best_loss:
+                self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                self.best_epoch = epoch
+                self.best_val_metric, self.best_val_loss = val_metric, val_loss
+            self.best_metric = max(val_metric, self.best_metric)
+            self.best_loss = min(val_loss, self.best_loss)
+            self.counter = 0
+            return False
+        self.counter += 1
+        return self.counter >= self.patience
+
+    def state_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Adam:
+    """Adam with the paper's L2 penalty.
+
+    The paper's code adds ``l2_coef * sum_w tf.nn.l2_loss(w)`` to the loss,
+    where ``l2_loss(w) = sum(w ** 2) / 2``; its gradient is ``l2_coef * w``,
+    which is exactly what ``torch.optim.Adam(weight_decay=l2_coef)`` adds to
+    each gradient (coupled L2, not AdamW's decoupled decay). The penalty is
+    meant for weights only: biases (parameters named ``bias``) go in a group
+    with no decay. Note: the original code filters by comparing full TF
+    variable names such as ``"conv1d/bias:0"`` with bare names like
+    ``"bias"``, a test that never matches, so in effect it decays the biases
+    too; ``decay_bias=True`` copies that. The biases are a few dozen numbers
+    and the choice does not move the results beyond seed noise.
+    """
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        is_bias = name.rsplit(".", 1)[-1] == "bias"
+        (no_decay if is_bias and not config.decay_bias else decay).append(param)
+    groups = [{"params": decay, "weight_decay": config.weight_decay}]
+    if no_decay:
+        groups.append({"params": no_decay, "weight_decay": 0.0})
+    return torch.optim.Adam(groups, lr=config.lr)
+
+
+# --------------------------------------------------------------------- the loop
+def _task_of(y: Tensor) -> tuple[str, Callable[[Tensor, Tensor], Tensor]]:
+    """``("accuracy", cross_entropy)`` for (N,) classes, ``("micro_f1", BCE)`` for (N, C) labels."""
+    if y.dim() == 2:
+        return "micro_f1", F.binary_cross_entropy_with_logits
+    return "accuracy", F.cross_entropy
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _result_config(config: TrainConfig) -> dict[str, Any]:
+    return {k: getattr(config, k) for k in _RESULT_FIELDS}
+
+
+def _run(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    device: torch.device,
+    metric: str,
+    train_step: Callable[[nn.Module], float],
+    evaluate: Callable[[nn.Module, str], tuple[float, float]],
+    desc: str,
+) -> TrainResult:
+    """The shared epoch loop: train, validate, early-stop, checkpoint; then test.
+
+    ``optimizer`` is the one ``train_step`` steps; a resumed run loads its state here.
+    """
+    stopper = EarlyStopping(patience=config.patience)
+    history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_metric": []}
+    start_epoch, elapsed, finished = 0, 0.0, False
+    set_seed(config.seed)
+
+    file = Path(config.checkpoint) if config.checkpoint else None
+    if file is not None and config.resume and file.exists():
+        state = load_checkpoint(file, model)
+        saved = state.get("config", {})
+        differ = [k for k in _RESULT_FIELDS if k in saved and saved[k] != getattr(config, k)]
+        if differ:
+            shown = ", ".join(f"{k}={saved[k]!r} (now {getattr(config, k)!r})" for k in differ)
+            raise CheckpointMismatchError(f"{file} was written with other settings: {shown}")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        stopper.load_state_dict(state["early_stopping"])
+        history = state["history"]
+        start_epoch, elapsed, finished = state["epoch"] + 1, state["elapsed"], state["finished"]
+        set_rng_state(state["rng"])
+
+    def checkpoint(epoch: int, done: bool) -> None:
+        save_checkpoint(file, {
+            "signature": model_signature(model),
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "early_stopping": stopper.state_dict(),
+            "rng": get_rng_state(),
+            "epoch": epoch,
+            "elapsed": elapsed,
+            "finished": done,
+            "history": history,
+            "config": _result_config(config),
+        })
+
+    # torch.compile wraps the module; the original ``model`` keeps the
+    # parameters, so state_dicts (checkpoints, best weights) stay unprefixed.
+    runner = torch.compile(model) if config.compile else model
+
+    from tqdm.auto import tqdm  # imported here: only training needs it
+
+    epoch = start_epoch - 1
+    bar = tqdm(total=config.max_epochs, initial=start_epoch, desc=desc,
+               disable=not config.progress or finished, leave=False, dynamic_ncols=True)
+    try:
+        for epoch in range(start_epoch, config.max_epochs if not finished else start_epoch):
+            _sync(device)
+            t0 = time.perf_counter()
+            train_loss = train_step(runner)
+            val_loss, val_metric = evaluate(runner, "val")
+            _sync(device)
+            elapsed += time.perf_counter() - t0
+            history["train_loss"].append(train_loss)
+            history["val_loss"].append(val_loss)
+            history["val_metric"].append(val_metric)
+            stop = stopper.step(epoch, val_metric, val_loss, model)
+            bar.update(1)
+            bar.set_postfix(loss=f"{train_loss:.3f}", val_loss=f"{val_loss:.3f}",
+                            **{f"val_{'acc' if metric == 'accuracy' else 'f1'}": f"{val_metric:.3f}"})
+            if stop or epoch + 1 == config.max_epochs:
+                finished = True
+                if file is not None:
+                    checkpoint(epoch, True)
+                break
+            if file is not None and (epoch + 1) % config.checkpoint_every == 0:
+                checkpoint(epoch, False)
+    finally:
+        bar.close()
+
+    epochs_run = len(history["val_loss"])
+    if stopper.best_state is not None:
+        model.load_state_dict(stopper.best_state)
+    test_loss, test_metric = evaluate(runner, "test")
+    return TrainResult(
+        metric=metric,
+        test_metric=test_metric,
+        test_loss=test_loss,
+        val_metric=stopper.best_val_metric,
+        val_loss=stopper.best_val_loss,
+        best_epoch=stopper.best_epoch,
+        epochs_run=epochs_run,
+        time_per_epoch=elapsed / max(epochs_run, 1),
+        device=str(device),
+        seed=config.seed,
+        stopped_early=stopper.counter >= config.patience,
+        history=history,
+    )
+
+
+def _autocast(device: torch.device, enabled: bool):
+    if not enabled:
+        return nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def fit_transductive(model: nn.Module, graph: Graph, config: TrainConfig | None = None) -> TrainResult:
+    """Train on one graph's ``train_mask``, early-stop on ``val_mask``, score ``test_mask``.
+
+    Full batch: every epoch runs the model on the whole graph once to train
+    and once (dropout off) to validate, as the paper did for Cora, CiteSeer
+    and PubMed. The loss is cross-entropy for ``(N,)`` class labels and
+    binary cross-entropy with logits for ``(N, C)`` multi-labels; the metric
+    is accuracy or micro-F1 accordingly.
+
+    Args:
+        model: called as ``model(x, edge_index)``, returns ``(N, C)`` logits.
+            Seed before building it to fix its initial weights.
+        graph: a :class:`~gattut.graph.Graph` with ``y`` and all three masks.
+        config: :class:`TrainConfig` (the paper's defaults when ``None``).
+
+    Returns:
+        A :class:`TrainResult`; ``model`` is left holding the early-stopping weights.
+
+    Shapes:
+        graph.x: (N, F) dense or sparse; graph.y: (N,) or (N, C); masks: (N,) -> logits (N, C).
+    """
+    config = (config or TrainConfig()).validate()
+    if not isinstance(graph, Graph):
+        raise ValueError(f"fit_transductive expects a gattut Graph, got {type(graph).__name__}")
+    missing = [n for n in ("y", "train_mask", "val_mask", "test_mask") if getattr(graph, n) is None]
+    if missing:
+        raise ValueError(f"fit_transductive needs a graph with {', '.join(missing)}; it has None")
+    empty = [n for n in ("train_mask", "val_mask", "test_mask") if not bool(getattr(graph, n).any())]
+    if empty:
+        raise ValueError(f"fit_transductive: {', '.join(empty)} selects no node")
+    device = get_device(config.device)
+    model.to(device)
+    g = graph.to(device)
+    metric, loss_fn = _task_of(g.y)
+    masks = {"train": g.train_mask, "val": g.val_mask, "test": g.test_mask}
+    optimizer = make_optimizer(model, config)
+
+    def score(logits: Tensor, y: Tensor) -> float:
+        return accuracy(logits, y) if metric == "accuracy" else micro_f1(logits, y)
+
+    def train_step(run: nn.Module) -> float:
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        with _autocast(device, config.bf16):
+            logits = run(g.x, g.edge_index)  # (N, C)
+        mask = masks["train"]
+        loss = loss_fn(logits[mask].float(), g.y[mask])
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def evaluate(run: nn.Module, split: str) -> tuple[float, float]:
+        model.eval()
+        with _autocast(device, config.bf16):
+            logits = run(g.x, g.edge_index).float()  # (N, C)
+        mask = masks[split]
+        return float(loss_fn(logits[mask], g.y[mask])), score(logits[mask], g.y[mask])
+
+    return _run(model, optimizer, config, device, metric, train_step, evaluate,
+                desc=graph.name or "train")
+
+
+def fit_inductive(
+    model: nn.Module,
+    train_graphs: Sequence[Graph],
+    val_graphs: Sequence[Graph],
+    test_graphs: Sequence[Graph],
+    config: TrainConfig | None = None,
+) -> TrainResult:
+    """Train on whole graphs, early-stop on other graphs, test on graphs never seen (PPI).
+
+    Every ``config.batch_size`` consecutive graphs are joined into one
+    disjoint graph with :func:`gattut.graph.batch_graphs` (the paper's PPI
+    setup: 2 graphs a step, 20 training graphs, so 10 steps an epoch, in a
+    fixed order). Within a graph, the nodes scored are those of its split's
+    mask when it has one (``train_mask`` for training graphs, ``val_mask`` and
+    ``test_mask`` for the others, as :func:`gattut.data.synthetic.inductive_split`
+    produces) and all nodes otherwise (PPI). Validation and test numbers pool
+    every scored node of the split: one micro-F1 from summed counts, one loss
+    averaged over nodes.
+
+    Shapes:
+        each graph: x (N_g, F); y (N_g, C) 0/1 or (N_g,) classes -> logits (N_g, C).
+    """
+    config = (config or TrainConfig()).validate()
+    splits = {"train": list(train_graphs), "val": list(val_graphs), "test": list(test_graphs)}
+    for name, graphs in splits.items():
+        if not graphs:
+            raise ValueError(f"fit_inductive: no {name} graphs given")
+        for k, g in enumerate(graphs):
+            if not isinstance(g, Graph) or g.y is None:
+                raise ValueError(f"fit_inductive: {name} graph {k} must be a Graph with labels y")
+    kinds = {g.y.dim() for graphs in splits.values() for g in graphs}
+    if len(kinds) != 1:
+        raise ValueError("fit_inductive: graphs mix class labels (N,) and multi-labels (N, C)")
+    device = get_device(config.device)
+    model.to(device)
+
+    def batches(graphs: list[Graph], split: str) -> list[tuple[Graph, Tensor]]:
+        out = []
+        for start in range(0, len(graphs), config.batch_size):
+            part = graphs[start:start + config.batch_size]
+            joined = batch_graphs(part) if len(part) > 1 else part[0]
+            mask = getattr(joined, f"{split}_mask")
+            if mask is None:
+                mask = torch.ones(joined.num_nodes, dtype=torch.bool)
+            out.append((joined.to(device), mask.to(device)))
+        return out
+
+    data = {split: batches(graphs, split) for split, graphs in splits.items()}
+    metric, loss_fn = _task_of(data["train"][0][0].y)
+    optimizer = make_optimizer(model, config)
+
+    def train_step(run: nn.Module) -> float:
+        model.train()
+        total, count = 0.0, 0
+        for g, mask in data["train"]:
+            optimizer.zero_grad(set_to_none=True)
+            with _autocast(device, config.bf16):
+                logits = run(g.x, g.edge_index)  # (N_b, C)
+            loss = loss_fn(logits[mask].float(), g.y[mask])
+            loss.backward()
+            optimizer.step()
+            total, count = total + float(loss.detach()), count + 1
+        return total / count
+
+    @torch.no_grad()
+    def evaluate(run: nn.Module, split: str) -> tuple[float, float]:
+        model.eval()
+        loss_sum, nodes, correct, counts = 0.0, 0, 0, [0, 0, 0]
+        for g, mask in data[split]:
+            with _autocast(device, config.bf16):
+                logits = run(g.x, g.edge_index).float()[mask]  # (n, C)
+            y = g.y[mask]
+            n = int(mask.sum())
+            if n == 0:
+                continue
+            loss_sum += float(loss_fn(logits, y)) * n
+            nodes += n
+            if metric == "accuracy":
+                correct += int((logits.argmax(dim=1) == y).sum())
+            else:
+                counts = [a + b for a, b in zip(counts, f1_counts(logits, y))]
+        if nodes == 0:
+            raise ValueError(f"fit_inductive: the {split} graphs have no node to score")
+        value = correct / nodes if metric == "accuracy" else micro_f1(tuple(counts))
+        return loss_sum / nodes, value
+
+    return _run(model, optimizer, config, device, metric, train_step, evaluate, desc="inductive")
