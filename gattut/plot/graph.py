@@ -97,7 +97,7 @@ def draw_graph(
     if weights is not None and len(edges):
         w = weights[keep]
         top = max(float(np.abs(w).max()), 1e-12)
-        widths = width_scale * np.abs(w) / top
+        widths = 0.4 + width_scale * np.abs(w) / top  # a floor, so weak edges stay visible
         nx.draw_networkx_edges(G, pos, edgelist=edges, ax=ax, width=widths, edge_color=w,
                                edge_cmap=plt.cm.Reds, edge_vmin=0.0, edge_vmax=top, arrows=arrows,
                                node_size=node_size, connectionstyle="arc3,rad=0.1")  # fmt: skip
