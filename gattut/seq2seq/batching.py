@@ -88,9 +88,21 @@ class ParallelCorpus:
         return self.src_vocab.encode(src), self.tgt_vocab.encode(tgt, add_sos=True, add_eos=True)
 
     def batches(
-        self, split: str, batch_size: int, shuffle: bool = False, seed: int = 0
+        self,
+        split: str,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        bucket: bool = False,
     ) -> Iterator[Batch]:
-        """Yield padded batches of one split; ``shuffle`` uses its own seeded generator."""
+        """Yield padded batches of one split; ``shuffle`` uses its own seeded generator.
+
+        ``bucket=True`` (with ``shuffle``) groups sources of similar length:
+        the shuffled pairs are cut into chunks of 50 batches, each chunk is
+        sorted by source length and cut into batches, and the batches are
+        shuffled again. Batches then carry little padding, which makes an
+        epoch much faster when lengths vary as much as in the date task.
+        """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         pairs = self.pairs(split)
@@ -98,8 +110,16 @@ class ParallelCorpus:
         if shuffle:
             gen = torch.Generator().manual_seed(seed)
             order = torch.randperm(len(pairs), generator=gen).tolist()
-        for start in range(0, len(order), batch_size):
-            encoded = [self.encode_pair(pairs[i]) for i in order[start : start + batch_size]]
+        groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        if shuffle and bucket:
+            chunk = 50 * batch_size
+            groups = []
+            for c in range(0, len(order), chunk):
+                ordered = sorted(order[c : c + chunk], key=lambda i: len(pairs[i][0]))
+                groups += [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
+            groups = [groups[i] for i in torch.randperm(len(groups), generator=gen).tolist()]
+        for group in groups:
+            encoded = [self.encode_pair(pairs[i]) for i in group]
             src, src_lengths = pad_batch([s for s, _ in encoded])
             tgt, tgt_lengths = pad_batch([t for _, t in encoded])
             yield Batch(src, src_lengths, tgt, tgt_lengths)

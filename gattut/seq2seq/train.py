@@ -100,12 +100,14 @@ def train(
     resume: bool = False,
     device: str | torch.device = "auto",
     max_minutes: float | None = None,
+    bucket_by_length: bool = True,
     progress: bool = True,
 ) -> TrainResult:
     """Train ``model`` on ``corpus`` (splits ``train`` and ``valid``); return the history.
 
     ``max_minutes`` stops training (after validating the partial epoch) once
-    that much wall time has passed. ``checkpoint_path`` needs ``model_config``
+    that much wall time has passed. ``bucket_by_length`` batches sources of
+    similar length together (see :meth:`ParallelCorpus.batches`). ``checkpoint_path`` needs ``model_config``
     so that the checkpoint can rebuild and check the model.
     """
     if epochs < 1 or batch_size < 1 or lr <= 0:
@@ -139,7 +141,7 @@ def train(
         model.train()
         epoch_start, total, count = time.perf_counter(), 0.0, 0
         batches = tqdm(
-            corpus.batches("train", batch_size, shuffle=True, seed=seed + epoch),
+            corpus.batches("train", batch_size, shuffle=True, seed=seed + epoch, bucket=bucket_by_length),
             total=corpus.num_batches("train", batch_size),
             desc=f"epoch {epoch + 1}/{epochs}", leave=False, disable=not progress,
         )  # fmt: skip

@@ -42,3 +42,20 @@ def test_pad_batch_shapes():
         pad_batch([[1], []])
     with pytest.raises(ValueError, match="at least one"):
         pad_batch([])
+
+
+def test_bucketed_batches_cover_every_pair_once(tiny_dates):
+    seen = []
+    for batch in tiny_dates.batches("train", 16, shuffle=True, seed=1, bucket=True):
+        assert batch.src.shape[1] == int(batch.src_lengths.max())
+        seen += [tuple(row[:n].tolist()) for row, n in zip(batch.src, batch.src_lengths)]
+    expected = [tuple(tiny_dates.encode_pair(p)[0]) for p in tiny_dates.pairs("train")]
+    assert sorted(seen) == sorted(expected)
+    again = [b.src for b in tiny_dates.batches("train", 16, shuffle=True, seed=1, bucket=True)]
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(
+            again,
+            (b.src for b in tiny_dates.batches("train", 16, shuffle=True, seed=1, bucket=True)),
+        )
+    )
