@@ -222,6 +222,12 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _torch_version() -> str:
+    import torch
+
+    return torch.__version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
     from gattut.data import DataNotFoundError
@@ -238,6 +244,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One line, whatever the message holds: learners read the last line first.
         text = " ".join(str(exc).split())
         print(f"gattut: error: {text}", file=sys.stderr)
+        return 2
+    except NotImplementedError as exc:
+        # An option this torch build cannot run (e.g. bf16 with a sparse kernel).
+        text = " ".join(str(exc).split())
+        print(f"gattut: error: not supported by torch {_torch_version()} here: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gattut: interrupted", file=sys.stderr)

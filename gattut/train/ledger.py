@@ -121,9 +121,10 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         paper = PAPER.get((row["dataset"], row["model"]))
         paper_text = f"{_fmt(paper[0], paper[1], row['metric'])} ({paper[2]})" if paper else ""
         if row.get("status") == "measured":
+            cap = f" (cap {row['max_epochs']})" if row.get("max_epochs") else ""
             lines.append(
                 f"| {row['dataset']} | {row['model']} | {_fmt(row['mean'], row['std'], row['metric'])} "
-                f"| {row['num_seeds']} | {paper_text} | {row['mean_epochs']:.0f} "
+                f"| {row['num_seeds']} | {paper_text} | {row['mean_epochs']:.0f}{cap} "
                 f"| {1000 * row['mean_time_per_epoch']:.0f} ms | {_describe(row['machine'])} |"
             )
         else:

@@ -353,6 +353,17 @@ def _autocast(device: torch.device, enabled: bool):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
+def _for_bf16(graph: Graph, config: TrainConfig) -> Graph:
+    """Under bf16 autocast, give the model dense features.
+
+    Autocast casts the operands of ``x @ W`` to bf16, and torch's sparse CSR
+    product has no bf16 kernel (CPU: "addmm_out_sparse_csr_impl_mkl not
+    implemented for 'BFloat16'"). Dense features work everywhere; bf16 is
+    meant for GPUs, where the dense product is fast anyway.
+    """
+    return graph.to_dense() if config.bf16 and graph.is_sparse else graph
+
+
 def fit_transductive(model: nn.Module, graph: Graph, config: TrainConfig | None = None) -> TrainResult:
     """Train on one graph's ``train_mask``, early-stop on ``val_mask``, score ``test_mask``.
 
@@ -385,7 +396,7 @@ def fit_transductive(model: nn.Module, graph: Graph, config: TrainConfig | None 
         raise ValueError(f"fit_transductive: {', '.join(empty)} selects no node")
     device = get_device(config.device)
     model.to(device)
-    g = graph.to(device)
+    g = _for_bf16(graph, config).to(device)
     metric, loss_fn = _task_of(g.y)
     masks = {"train": g.train_mask, "val": g.val_mask, "test": g.test_mask}
     optimizer = make_optimizer(model, config)
@@ -460,7 +471,7 @@ def fit_inductive(
             mask = getattr(joined, f"{split}_mask")
             if mask is None:
                 mask = torch.ones(joined.num_nodes, dtype=torch.bool)
-            out.append((joined.to(device), mask.to(device)))
+            out.append((_for_bf16(joined, config).to(device), mask.to(device)))
         return out
 
     data = {split: batches(graphs, split) for split, graphs in splits.items()}

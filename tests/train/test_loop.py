@@ -77,6 +77,12 @@ def test_stops_at_patience(tiny_graph):
     assert result.stopped_early and result.epochs_run < 500
 
 
+def test_progress_bar_shows_loss_and_validation_accuracy(tiny_graph, capsys):
+    _fit(tiny_graph, max_epochs=3, progress=True)
+    err = capsys.readouterr().err
+    assert "val_acc=" in err and "loss=" in err
+
+
 def test_same_seed_same_numbers_on_cpu(tiny_graph):
     _, a = _fit(tiny_graph)
     _, b = _fit(tiny_graph)
@@ -127,6 +133,16 @@ def test_bf16_autocast_on_cpu_matches_float32_loosely(tiny_graph):
     for a, b in zip(full.history["train_loss"], half.history["train_loss"]):
         assert a == pytest.approx(b, abs=0.05)
     assert half.test_metric == pytest.approx(full.test_metric, abs=0.1)
+
+
+def test_bf16_gets_dense_features(tiny_graph):
+    """torch has no bf16 sparse-CSR product, so bf16 training densifies sparse features first."""
+    from dataclasses import replace
+
+    sparse = replace(tiny_graph, x=tiny_graph.x.to_sparse_csr())
+    _, dense_run = _fit(tiny_graph, max_epochs=5, patience=100, bf16=True)
+    _, sparse_run = _fit(sparse, max_epochs=5, patience=100, bf16=True)
+    assert sparse_run.history == dense_run.history
 
 
 @pytest.mark.skipif(os.environ.get("GATTUT_SLOW_TESTS") != "1",
