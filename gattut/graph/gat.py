@@ -28,7 +28,7 @@ from torch import Tensor, nn
 
 from gattut.graph.features import check_features, linear
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
-from gattut.graph.spmm import spmm, spmm_reference
+from gattut.graph.spmm import csr_by_target, spmm_csr, spmm_reference
 
 __all__ = ["GATConv", "glorot_"]
 
@@ -105,10 +105,13 @@ class GATConv(nn.Module):
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
-    def attend(self, x: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def attend(self, x: Tensor, edge_index: Tensor,
+               return_alpha: bool = True) -> tuple[Tensor, Tensor, Tensor]:
         """Equations (1)-(4) per head, before the heads are merged.
 
-        Returns ``(out, edge_index', alpha)``, ``out`` of shape ``(N, H, C)``.
+        Returns ``(out, edge_index', alpha)``, ``out`` of shape ``(N, H, C)`` and
+        ``alpha`` of shape ``(E', H)`` in the order of ``edge_index'`` (with
+        ``return_alpha=False`` the fast path may leave ``alpha`` sorted by target).
         """
         N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
         H, C = self.heads, self.out_features
@@ -124,16 +127,29 @@ class GATConv(nn.Module):
         score_dst = (z * self.att_dst).sum(-1)  # (N, H): a_dst^T z_i
         if self.add_self_loops:
             edge_index = add_self_loops(edge_index, N)
-        j, i = edge_index[0], edge_index[1]
-        scores = F.leaky_relu(score_src[j] + score_dst[i], self.negative_slope)  # (E, H)
+        if self.aggregation == "sparse":
+            # The fast path sorts the edges by target once and keeps that order to the
+            # end: the softmax's sums become segment reductions and the aggregation a
+            # CSR product. alpha is put back in edge_index order only if asked for.
+            csr = csr_by_target(edge_index, N)
+            j, i, ptr = csr.col, csr.row, csr.crow
+        else:
+            j, i, ptr = edge_index[0], edge_index[1], None
+        # In place: the sum is a fresh tensor, and LeakyReLU's gradient can be read
+        # from its output, so autograd keeps one (E, H) tensor here instead of two.
+        scores = F.leaky_relu_(score_src.index_select(0, j) + score_dst.index_select(0, i),
+                               self.negative_slope)  # (E, H)
 
         # 3) edge softmax over the incoming edges of each target i, then attention dropout.
-        alpha = edge_softmax(scores, i, N)  # (E, H)
-        alpha = F.dropout(alpha, self.dropout, self.training)
+        alpha = edge_softmax(scores, i, N, ptr)  # (E, H)
+        if self.dropout > 0 and self.training:  # F.dropout with p=0 would still draw a mask
+            alpha = F.dropout(alpha, self.dropout, self.training)
 
         # 4) aggregate: h_i' = sum_j alpha_ij z_j, per head.
         if self.aggregation == "sparse":
-            out = spmm(edge_index, alpha, z, N)  # (N, H, C)
+            out = spmm_csr(csr, alpha, z)  # (N, H, C)
+            if return_alpha:  # back to the order of edge_index
+                alpha = torch.empty_like(alpha).index_copy(0, csr.perm, alpha)
         else:
             out = spmm_reference(edge_index, alpha, z, N)  # (N, H, C)
         return out, edge_index, alpha
@@ -155,7 +171,7 @@ class GATConv(nn.Module):
         return out
 
     def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False):
-        out, edge_index, alpha = self.attend(x, edge_index)  # (N, H, C)
+        out, edge_index, alpha = self.attend(x, edge_index, return_attention)  # (N, H, C)
         out = self.merge_heads(out, x)  # (N, H*C) or (N, C)
         return (out, (edge_index, alpha)) if return_attention else out
 

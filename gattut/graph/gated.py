@@ -67,7 +67,7 @@ class GatedGATConv(GATConv):
         return torch.sigmoid(own + self.gate_max(pooled) + mean)  # (N, H)
 
     def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False):
-        out, edge_index, alpha = self.attend(x, edge_index)  # (N, H, C)
+        out, edge_index, alpha = self.attend(x, edge_index, return_attention)  # (N, H, C)
         g = self.gate(x, edge_index)  # (N, H)
         self.last_gate = g.detach()
         out = self.merge_heads(out * g.unsqueeze(-1), x)  # (N, H, C) -> (N, H*C) or (N, C)

@@ -15,7 +15,11 @@ on the edges and zeros elsewhere, and ``out[:, h] = A_h @ x[:, h]``.
   is a *sampled* dense product, ``d alpha_ij = <g_i, x_j>`` on the edges only,
   which ``torch.sparse.sampled_addmm`` computes without an ``(E, H, C)`` tensor.
 
-Both give the same numbers (tested, values and gradients, with duplicate
+A CSR matrix lists its entries row by row, so the fast path needs the edges
+sorted by target (:func:`csr_by_target`). A layer that sorts its edges once can
+then run its whole edge computation in that order (:func:`spmm_csr`).
+
+Both paths give the same numbers (tested, values and gradients, with duplicate
 edges and nodes without edges).
 """
 
@@ -29,89 +33,90 @@ from torch import Tensor
 
 from gattut.graph.ops import scatter_sum
 
-__all__ = ["EdgeCSR", "csr_by_target", "spmm", "spmm_reference"]
+__all__ = ["EdgeCSR", "csr_by_target", "spmm", "spmm_csr", "spmm_reference"]
 
 
 class EdgeCSR(NamedTuple):
-    """An edge list sorted into compressed rows.
+    """An edge list sorted by target node (compressed sparse rows of ``A``, ``A[i, j]`` for ``j -> i``).
 
-    ``crow[r]:crow[r+1]`` are the positions (in sorted order) of the edges of
-    row ``r``; ``col`` holds their other endpoint, ``perm`` their position in
-    the original edge list.
+    The edges of node ``i`` are the sorted positions ``crow[i]:crow[i+1]``;
+    sorted edge ``k`` goes from ``col[k]`` to ``row[k]`` and was edge
+    ``perm[k]`` of the original list.
     """
 
-    crow: Tensor  # (N + 1,)
-    col: Tensor  # (E,)
-    perm: Tensor  # (E,)
+    crow: Tensor  # (N + 1,) offsets
+    col: Tensor  # (E,) source j of each sorted edge
+    row: Tensor  # (E,) target i of each sorted edge (non-decreasing)
+    perm: Tensor  # (E,) original position of each sorted edge
 
 
-def csr_by_target(edge_index: Tensor, num_nodes: int, transpose: bool = False) -> EdgeCSR:
-    """Sort edges by target ``i`` (rows of ``A``), or by source ``j`` with ``transpose=True``.
+def csr_by_target(edge_index: Tensor, num_nodes: int) -> EdgeCSR:
+    """Sort edges by target ``i`` (a stable sort: edges into one node keep their order).
 
     Shapes:
-        edge_index: (2, E) -> crow: (N + 1,), col: (E,), perm: (E,).
+        edge_index: (2, E) -> crow: (N + 1,); col, row, perm: (E,).
     """
-    rows, cols = (edge_index[0], edge_index[1]) if transpose else (edge_index[1], edge_index[0])
-    perm = torch.argsort(rows, stable=True)  # (E,)
-    counts = torch.bincount(rows, minlength=num_nodes)  # (N,)
-    crow = torch.zeros(num_nodes + 1, dtype=torch.long, device=rows.device)
+    j, i = edge_index[0], edge_index[1]
+    row, perm = torch.sort(i, stable=True)  # (E,), (E,)
+    counts = torch.bincount(i, minlength=num_nodes)  # (N,)
+    crow = torch.zeros(num_nodes + 1, dtype=torch.long, device=i.device)
     torch.cumsum(counts, 0, out=crow[1:])
-    return EdgeCSR(crow, cols[perm], perm)
+    return EdgeCSR(crow, j.index_select(0, perm), row, perm)
 
 
-def _csr_matrix(csr: EdgeCSR, values: Tensor, num_nodes: int) -> Tensor:
+def _csr_matrix(crow: Tensor, col: Tensor, values: Tensor, num_nodes: int) -> Tensor:
     # The structure is built here from sorted, in-range ids, so the invariant
     # checks would only cost time; CSR support also warns that it is "beta".
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(
-            csr.crow, csr.col, values, (num_nodes, num_nodes), check_invariants=False
-        )
+        return torch.sparse_csr_tensor(crow, col, values, (num_nodes, num_nodes),
+                                       check_invariants=False)
 
 
 class _EdgeSpMM(torch.autograd.Function):
-    """``out[:, h] = A_h @ x[:, h]`` with ``A_h[i, j] = alpha[e, h]`` for edge ``e = (j, i)``.
+    """``out[:, h] = A_h @ x[:, h]`` with ``A_h[i, j] = alpha[k, h]`` for sorted edge ``k = (j, i)``.
 
     Backward, for each head (``g`` the gradient of ``out``):
     ``d x[:, h] = A_h^T @ g[:, h]`` (a product with the transposed pattern) and
-    ``d alpha[e, h] = <g[i, h], x[j, h]>`` (a dense product sampled on the edges).
+    ``d alpha[k, h] = <g[i, h], x[j, h]>`` (a dense product sampled on the edges).
     """
 
     @staticmethod
-    def forward(ctx, alpha: Tensor, x: Tensor, by_target: EdgeCSR, by_source: EdgeCSR) -> Tensor:
+    def forward(ctx, alpha: Tensor, x: Tensor, csr: EdgeCSR) -> Tensor:
         N, H, C = x.shape
         x_h = x.transpose(0, 1).contiguous()  # (H, N, C)
-        alpha_h = alpha[by_target.perm].t().contiguous()  # (H, E) in CSR order
+        alpha_h = alpha.t().contiguous()  # (H, E), CSR order
         out = x.new_empty(H, N, C)  # (H, N, C)
         for h in range(H):
-            out[h] = _csr_matrix(by_target, alpha_h[h], N) @ x_h[h]  # (N, N) @ (N, C)
-        ctx.save_for_backward(alpha, x_h)
-        ctx.by_target, ctx.by_source = by_target, by_source
+            out[h] = _csr_matrix(csr.crow, csr.col, alpha_h[h], N) @ x_h[h]  # (N, N) @ (N, C)
+        ctx.save_for_backward(alpha_h, x_h, csr.crow, csr.col, csr.row)
         return out.transpose(0, 1)  # (N, H, C)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
-        alpha, x_h = ctx.saved_tensors
-        by_target, by_source = ctx.by_target, ctx.by_source
+        alpha_h, x_h, crow, col, row = ctx.saved_tensors
         H, N, C = x_h.shape
         g_h = grad_out.transpose(0, 1).contiguous()  # (H, N, C)
         grad_alpha = grad_x = None
         if ctx.needs_input_grad[0]:
             # Only the pattern of this matrix matters: beta=0 ignores its values.
-            pattern = _csr_matrix(by_target, alpha.new_zeros(alpha.shape[0]), N)
-            grad_sorted = alpha.new_empty(H, alpha.shape[0])  # (H, E) in CSR order
+            pattern = _csr_matrix(crow, col, alpha_h.new_zeros(col.shape[0]), N)
+            grad_h = alpha_h.new_empty(alpha_h.shape)  # (H, E)
             for h in range(H):
                 sampled = torch.sparse.sampled_addmm(pattern, g_h[h], x_h[h].t(), beta=0.0)
-                grad_sorted[h] = sampled.values()  # <g_i, x_j> on each edge
-            grad_alpha = torch.empty_like(alpha)  # (E, H)
-            grad_alpha[by_target.perm] = grad_sorted.t()
+                grad_h[h] = sampled.values()  # <g_i, x_j> on each edge
+            grad_alpha = grad_h.t()  # (E, H)
         if ctx.needs_input_grad[1]:
-            alpha_t = alpha[by_source.perm].t().contiguous()  # (H, E) in transposed order
+            # A^T in CSR form: the same edges sorted by source. It is built here, not in
+            # forward, so that it is not held in memory between the two passes.
+            by_source = csr_by_target(torch.stack([row, col]), N)
+            alpha_t = alpha_h.index_select(1, by_source.perm)  # (H, E), sorted by source
             grad_x = x_h.new_empty(H, N, C)  # (H, N, C)
             for h in range(H):
-                grad_x[h] = _csr_matrix(by_source, alpha_t[h], N) @ g_h[h]  # A_h^T @ g_h
+                a_t = _csr_matrix(by_source.crow, by_source.col, alpha_t[h], N)
+                grad_x[h] = a_t @ g_h[h]  # A_h^T @ g_h
             grad_x = grad_x.transpose(0, 1)  # (N, H, C)
-        return grad_alpha, grad_x, None, None
+        return grad_alpha, grad_x, None
 
 
 def _as_heads(alpha: Tensor, x: Tensor) -> tuple[Tensor, Tensor, bool]:
@@ -126,6 +131,21 @@ def _as_heads(alpha: Tensor, x: Tensor) -> tuple[Tensor, Tensor, bool]:
     )
 
 
+def spmm_csr(csr: EdgeCSR, alpha: Tensor, x: Tensor, num_nodes: int | None = None) -> Tensor:
+    """:func:`spmm` for edges already sorted by target: ``alpha`` is in the order of ``csr``.
+
+    Shapes:
+        alpha: (E,) or (E, H), CSR order; x: (N, C) or (N, H, C) -> (N, C) or (N, H, C).
+    """
+    alpha, x, squeeze = _as_heads(alpha, x)
+    if alpha.shape[0] != csr.col.shape[0]:
+        raise ValueError(f"spmm: {alpha.shape[0]} weights for {csr.col.shape[0]} edges")
+    if num_nodes is not None and num_nodes != x.shape[0]:
+        raise ValueError(f"spmm: x has {x.shape[0]} rows but num_nodes is {num_nodes}")
+    out = _EdgeSpMM.apply(alpha, x, csr)  # (N, H, C)
+    return out.squeeze(1) if squeeze else out
+
+
 def spmm(edge_index: Tensor, alpha: Tensor, x: Tensor, num_nodes: int | None = None) -> Tensor:
     """Weighted neighbourhood sum through sparse products: ``out_i = sum_{j in N(i)} alpha_ij x_j``.
 
@@ -134,21 +154,17 @@ def spmm(edge_index: Tensor, alpha: Tensor, x: Tensor, num_nodes: int | None = N
 
     Args:
         edge_index: ``(2, E)``, row 0 sources ``j``, row 1 targets ``i``.
-        alpha: edge weights, one per edge (and head).
+        alpha: edge weights, one per edge (and head), in the order of ``edge_index``.
         x: source features.
-        num_nodes: ``N``; defaults to ``x.shape[0]``.
+        num_nodes: ``N``; must equal ``x.shape[0]`` when given.
 
     Shapes:
         edge_index: (2, E); alpha: (E,) or (E, H); x: (N, C) or (N, H, C) -> (N, C) or (N, H, C).
     """
-    alpha, x, squeeze = _as_heads(alpha, x)
-    N = x.shape[0] if num_nodes is None else num_nodes
     if alpha.shape[0] != edge_index.shape[1]:
         raise ValueError(f"spmm: {alpha.shape[0]} weights for {edge_index.shape[1]} edges")
-    by_target = csr_by_target(edge_index, N)
-    by_source = csr_by_target(edge_index, N, transpose=True)
-    out = _EdgeSpMM.apply(alpha, x, by_target, by_source)  # (N, H, C)
-    return out.squeeze(1) if squeeze else out
+    csr = csr_by_target(edge_index, x.shape[0])
+    return spmm_csr(csr, alpha.index_select(0, csr.perm), x, num_nodes)
 
 
 def spmm_reference(edge_index: Tensor, alpha: Tensor, x: Tensor,

@@ -142,3 +142,19 @@ def test_check_edge_index_messages():
         check_edge_index(torch.tensor([[0, -2], [1, 1]]), 4)
     with pytest.raises(ValueError, match="node id 4 but there are only 4 nodes"):
         check_edge_index(torch.tensor([[0, 4], [1, 1]]), 4)
+
+
+def test_edge_softmax_with_ptr_equals_scatter_version(tricky_edges):
+    from gattut.graph.spmm import csr_by_target
+
+    edge_index, N = tricky_edges
+    csr = csr_by_target(edge_index, N)
+    scores = torch.randn(edge_index.shape[1], 3, dtype=torch.float64, requires_grad=True)
+    sorted_scores = scores.index_select(0, csr.perm)
+    fast = edge_softmax(sorted_scores, csr.row, N, ptr=csr.crow)
+    slow = edge_softmax(scores, edge_index[1], N).index_select(0, csr.perm)
+    torch.testing.assert_close(fast, slow, rtol=1e-6, atol=1e-6)
+    assert torch.autograd.gradcheck(lambda s: edge_softmax(s, csr.row, N, csr.crow),
+                                    (sorted_scores.detach().requires_grad_(),))
+    with pytest.raises(ValueError, match=r"ptr must be \(8,\)"):
+        edge_softmax(sorted_scores, csr.row, N, ptr=csr.crow[:-1])

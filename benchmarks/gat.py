@@ -1,0 +1,145 @@
+"""One training step of the paper's Cora/CiteSeer GAT: gattut's model against PyG's.
+
+Usage:
+    GATTUT_DATA=/work/shared/data python benchmarks/gat.py [--repeats 30] [--threads 2]
+
+Both models have the same weights. PyG's follows its ``examples/gat.py``: dense
+features, ``F.dropout(p=0.6)`` before each layer, ``GATConv(F, 8, heads=8,
+dropout=0.6)``, ELU, ``GATConv(64, C, heads=1, concat=False, dropout=0.6)``.
+Ours is :class:`gattut.graph.GAT` fed the same features as a sparse CSR
+matrix, so the input dropout and the first product touch only the nonzeros
+(the same distribution as dense dropout: see ``gattut/graph/features.py``).
+
+A step is forward, cross-entropy on the training nodes, backward and one Adam
+step (lr 0.005, weight decay 5e-4). The two steps alternate in one process
+(so drifts in machine load hit both); the figure is the median over repeats
+after warm-up. Before timing, the script checks that both models give the same
+outputs with dropout off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+from gattut.graph import GAT, Graph
+
+
+def load(name: str) -> tuple[Graph, str]:
+    """The real dataset through gattut.data, or a random graph of the same size if it is missing."""
+    sizes = {"cora": (2708, 1433, 7, 10556, 18), "citeseer": (3327, 3703, 6, 9104, 32)}
+    try:
+        from gattut.data import DataNotFoundError
+        from gattut.data.planetoid import load_planetoid
+
+        try:
+            return load_planetoid(name), "real data (gattut.data.load_planetoid)"
+        except DataNotFoundError as exc:
+            reason = f"data missing: {exc}"
+    except ImportError as exc:
+        reason = f"no loader: {exc}"
+    N, F_, C, E, words = sizes[name]
+    g = torch.Generator().manual_seed(0)
+    x = torch.zeros(N, F_)
+    cols = torch.randint(0, F_, (N, words), generator=g)
+    x.scatter_(1, cols, 1.0)
+    x = x / x.sum(1, keepdim=True)
+    edges = torch.randint(0, N, (2, E // 2), generator=g)
+    edge_index = torch.cat([edges, edges.flip(0)], 1)
+    train = torch.zeros(N, dtype=torch.bool)
+    train[: 20 * C] = True
+    graph = Graph(x=x, edge_index=edge_index, y=torch.randint(0, C, (N,), generator=g),
+                  train_mask=train, name=name)
+    return graph, f"SYNTHETIC graph of the same size ({reason})"
+
+
+class PyGGAT(torch.nn.Module):
+    """PyG's examples/gat.py model."""
+
+    def __init__(self, in_features: int, num_classes: int):
+        super().__init__()
+        from torch_geometric.nn import GATConv
+
+        self.conv1 = GATConv(in_features, 8, heads=8, dropout=0.6)
+        self.conv2 = GATConv(8 * 8, num_classes, heads=1, concat=False, dropout=0.6)
+
+    def forward(self, x, edge_index):
+        x = F.dropout(x, p=0.6, training=self.training)
+        x = F.elu(self.conv1(x, edge_index))
+        x = F.dropout(x, p=0.6, training=self.training)
+        return self.conv2(x, edge_index)
+
+
+def make_step(model, x, edge_index, y, mask):
+    opt = torch.optim.Adam(model.parameters(), lr=0.005, weight_decay=5e-4)
+
+    def step() -> float:
+        t0 = time.perf_counter()
+        model.train()
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x, edge_index)[mask], y[mask])
+        loss.backward()
+        opt.step()
+        return time.perf_counter() - t0
+
+    return step
+
+
+def run(name: str, repeats: int, warmup: int) -> None:
+    graph, source = load(name)
+    x_dense = graph.x.to_dense() if graph.is_sparse else graph.x
+    x_sparse = x_dense.to_sparse_csr()
+    nnz = x_sparse.values().numel()
+    print(f"\n{name}: {source}")
+    print(f"  N={graph.num_nodes} F={graph.num_features} E={graph.num_edges} "
+          f"C={graph.num_classes}; features {100 * (1 - nnz / x_dense.numel()):.2f}% zeros")
+
+    torch.manual_seed(0)
+    ours = GAT(graph.num_features, graph.num_classes)
+    pyg = PyGGAT(graph.num_features, graph.num_classes)
+    pyg.conv1.load_state_dict(ours.conv1.state_dict())
+    pyg.conv2.load_state_dict(ours.conv2.state_dict())
+
+    ours.eval()
+    pyg.eval()
+    with torch.no_grad():
+        diff = (ours(x_sparse, graph.edge_index) - pyg(x_dense, graph.edge_index)).abs().max()
+    print(f"  same weights, dropout off: max |ours - PyG| = {diff:.2e} "
+          f"({'OK' if diff < 1e-4 else 'MISMATCH'})")
+
+    y, mask = graph.y, graph.train_mask
+    steps = {"pyg": make_step(pyg, x_dense, graph.edge_index, y, mask),
+             "ours": make_step(ours, x_sparse, graph.edge_index, y, mask)}
+    times: dict[str, list[float]] = {"pyg": [], "ours": []}
+    for r in range(warmup + repeats):
+        for key in ("pyg", "ours") if r % 2 == 0 else ("ours", "pyg"):
+            t = steps[key]()
+            if r >= warmup:
+                times[key].append(t)
+    med = {k: 1000 * statistics.median(v) for k, v in times.items()}
+    spread = {k: 1000 * (max(v) - min(v)) for k, v in times.items()}
+    print(f"  PyG  step: median {med['pyg']:7.2f} ms  (range {spread['pyg']:.1f} ms)")
+    print(f"  ours step: median {med['ours']:7.2f} ms  (range {spread['ours']:.1f} ms)")
+    print(f"  ratio ours / PyG = {med['ours'] / med['pyg']:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--datasets", nargs="+", default=["cora", "citeseer"])
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"median of {args.repeats} interleaved steps after {args.warmup} warm-up")
+    for name in args.datasets:
+        run(name, args.repeats, args.warmup)
+
+
+if __name__ == "__main__":
+    main()
