@@ -276,7 +276,9 @@ def _run(
         optimizer.load_state_dict(state["optimizer"])
         stopper.load_state_dict(state["early_stopping"])
         history = state["history"]
-        start_epoch, elapsed, finished = state["epoch"] + 1, state["elapsed"], state["finished"]
+        start_epoch, elapsed = state["epoch"] + 1, state["elapsed"]
+        # A run that ended at max_epochs goes on if max_epochs has grown since.
+        finished = stopper.counter >= config.patience or start_epoch >= config.max_epochs
         set_rng_state(state["rng"])
 
     def checkpoint(epoch: int, done: bool) -> None:
@@ -299,7 +301,6 @@ def _run(
 
     from tqdm.auto import tqdm  # imported here: only training needs it
 
-    epoch = start_epoch - 1
     bar = tqdm(total=config.max_epochs, initial=start_epoch, desc=desc,
                disable=not config.progress or finished, leave=False, dynamic_ncols=True)
     try:

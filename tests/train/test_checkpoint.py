@@ -149,3 +149,17 @@ def test_a_killed_run_resumes_to_exactly_the_same_numbers(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["resumed"] == results["whole"]
     assert results["whole"]["epochs_run"] == 80
+
+
+def test_a_run_ended_by_max_epochs_continues_when_max_epochs_grows(tiny_graph, tmp_path):
+    def run(max_epochs, **kw):
+        set_seed(0)
+        config = TrainConfig(device="cpu", progress=False, max_epochs=max_epochs, patience=100,
+                             lr=0.05, **kw)
+        result = fit_transductive(TinyGNN(8, 3), tiny_graph, config).to_dict()
+        result.pop("time_per_epoch")
+        return result
+
+    run(4, checkpoint=str(tmp_path / "c.pt"))
+    continued = run(8, checkpoint=str(tmp_path / "c.pt"), resume=True)
+    assert continued == run(8)
