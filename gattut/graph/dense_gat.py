@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import check_features, linear
+from gattut.graph.features import check_features, dropout, linear
 from gattut.graph.gat import glorot_
 from gattut.graph.ops import check_edge_index
 
@@ -104,7 +104,7 @@ class DenseGATConv(nn.Module):
         #    NaN, so its weights are set to zero afterwards (and its gradients are zero).
         scores = scores.masked_fill(~mask, float("-inf"))  # (H, N, N)
         weights = torch.softmax(scores, dim=-1).masked_fill(~mask, 0.0)  # (H, N, N)
-        weights = F.dropout(weights, self.dropout, self.training)
+        weights = dropout(weights, self.dropout, self.training)
         # 4) aggregate: h_i' = sum_j A_ij z_j, a dense matmul per head.
         out = (weights @ z).transpose(0, 1)  # (H, N, N) @ (H, N, C) -> (H, N, C) -> (N, H, C)
         out = out.reshape(N, H * C) if self.concat else out.mean(dim=1)  # (N, H*C) or (N, C)

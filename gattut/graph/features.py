@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["check_features", "feature_dropout", "is_sparse", "linear"]
+__all__ = ["check_features", "dropout", "feature_dropout", "is_sparse", "linear"]
 
 
 def is_sparse(x: Tensor) -> bool:
@@ -32,13 +32,30 @@ def is_sparse(x: Tensor) -> bool:
 
 def _with_values(x: Tensor, values: Tensor) -> Tensor:
     """A sparse tensor with the structure of ``x`` and new stored values."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # CSR support calls itself "beta"
-        if x.layout == torch.sparse_csr:
-            return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape,
-                                           check_invariants=False)
-        x = x.coalesce()
-        return torch.sparse_coo_tensor(x.indices(), values, x.shape, is_coalesced=True)
+    if x.layout == torch.sparse_csr:
+        return _csr(x.crow_indices(), x.col_indices(), values, tuple(x.shape))
+    x = x.coalesce()
+    return torch.sparse_coo_tensor(x.indices(), values, x.shape, is_coalesced=True)
+
+
+def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
+    """Inverted dropout, ``x * m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` per entry, like ``F.dropout``.
+
+    The mask is drawn as ``uniform(0, 1) >= p``, which has the same
+    distribution as ``F.dropout``'s Bernoulli draw and is several times faster
+    on a CPU (PyTorch's CPU ``bernoulli_`` draws one number at a time).
+
+    Shapes:
+        x: any -> same as x.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = (torch.rand_like(x) >= p).to(x.dtype).mul_(1.0 / (1.0 - p))  # 0 or 1/(1-p)
+    return x * keep
 
 
 def feature_dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
@@ -52,11 +69,77 @@ def feature_dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
         x: (N, F) -> (N, F), same layout as x.
     """
     if not is_sparse(x):
-        return F.dropout(x, p, training)
+        return dropout(x, p, training)
     if not training or p == 0.0:
         return x
     values = x.values() if x.layout == torch.sparse_csr else x.coalesce().values()
-    return _with_values(x, F.dropout(values, p, training))
+    return _with_values(x, dropout(values, p, training))
+
+
+class _TransposeCache:
+    """The structure of ``x^T`` for the last CSR feature matrix seen (one entry).
+
+    Input dropout gives a new CSR tensor at every step, but with the same
+    index arrays (only the values change), so the transpose's structure is
+    computed once. The cache holds references to the index arrays, so their
+    memory cannot be reused by another tensor while it is cached.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._refs: tuple[Tensor, Tensor] | None = None
+        self._value: tuple[Tensor, Tensor, Tensor] | None = None
+
+    def get(self, crow: Tensor, col: Tensor, num_cols: int) -> tuple[Tensor, Tensor, Tensor]:
+        key = (crow.data_ptr(), col.data_ptr(), crow.numel(), col.numel(), num_cols, crow.device)
+        if key != self._key:
+            rows = torch.repeat_interleave(
+                torch.arange(crow.numel() - 1, device=crow.device), crow.diff())  # (nnz,)
+            t_perm = torch.sort(col, stable=True).indices  # (nnz,): entries sorted by column
+            t_crow = torch.zeros(num_cols + 1, dtype=torch.long, device=crow.device)
+            torch.cumsum(torch.bincount(col, minlength=num_cols), 0, out=t_crow[1:])
+            self._value = (t_crow, rows.index_select(0, t_perm), t_perm)
+            self._key, self._refs = key, (crow, col)
+        return self._value
+
+
+_transpose_cache = _TransposeCache()
+
+
+def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # CSR support calls itself "beta"
+        return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+
+
+class _CSRLinear(torch.autograd.Function):
+    """``x W^T`` for CSR ``x``, with the gradients written out.
+
+    ``d W = (x^T g)^T`` is a product with the transposed matrix, whose
+    structure is cached (see :class:`_TransposeCache`); ``d x`` on the stored
+    entries is ``(g W)`` sampled at them, computed only if ``x`` needs it.
+    """
+
+    @staticmethod
+    def forward(ctx, values: Tensor, weight: Tensor, crow: Tensor, col: Tensor,
+                shape: tuple[int, int]) -> Tensor:
+        ctx.save_for_backward(values, weight, crow, col)
+        ctx.shape = shape
+        return _csr(crow, col, values, shape) @ weight.t()  # (N, F) @ (F, K) -> (N, K)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        values, weight, crow, col = ctx.saved_tensors
+        N, F_ = ctx.shape
+        grad_values = grad_weight = None
+        if ctx.needs_input_grad[0]:
+            pattern = _csr(crow, col, torch.zeros_like(values), (N, F_))
+            grad_values = torch.sparse.sampled_addmm(pattern, grad, weight, beta=0.0).values()
+        if ctx.needs_input_grad[1]:
+            t_crow, t_col, t_perm = _transpose_cache.get(crow, col, F_)
+            x_t = _csr(t_crow, t_col, values.index_select(0, t_perm), (F_, N))
+            grad_weight = (x_t @ grad).t()  # (F, N) @ (N, K) -> (F, K) -> (K, F)
+        return grad_values, grad_weight, None, None, None
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -67,7 +150,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     if not is_sparse(x):
         return F.linear(x, weight, bias)
-    out = torch.sparse.mm(x, weight.t())  # (N, F) @ (F, K) -> (N, K)
+    if x.layout == torch.sparse_csr:
+        out = _CSRLinear.apply(x.values(), weight, x.crow_indices(), x.col_indices(),
+                               tuple(x.shape))  # (N, K)
+    else:
+        out = torch.sparse.mm(x, weight.t())  # (N, F) @ (F, K) -> (N, K)
     return out if bias is None else out + bias
 
 

@@ -26,9 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import check_features, linear
+from gattut.graph.features import check_features, dropout, linear
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
-from gattut.graph.spmm import csr_by_target, spmm_csr, spmm_reference
+from gattut.graph.spmm import EdgeCSR, GraphCache, csr_by_target, spmm_csr, spmm_reference
 
 __all__ = ["GATConv", "glorot_"]
 
@@ -94,6 +94,7 @@ class GATConv(nn.Module):
         self.att_dst = nn.Parameter(torch.empty(1, heads, out_features))  # a_dst
         self.res = nn.Linear(in_features, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
+        self._cache = GraphCache()  # the sorted edges of the last edge_index seen
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -117,7 +118,6 @@ class GATConv(nn.Module):
         H, C = self.heads, self.out_features
         where = type(self).__name__
         check_features(x, self.in_features, where)
-        check_edge_index(edge_index, N, f"{where} edge_index")
 
         # 1) project: z_i = W h_i, one C-wide vector per head.
         z = linear(x, self.lin.weight).view(N, H, C)  # (N, F) @ (F, H*C) -> (N, H, C)
@@ -125,15 +125,17 @@ class GATConv(nn.Module):
         # 2) score each edge: e_ij = LeakyReLU(a_dst . z_i + a_src . z_j), from per-node halves.
         score_src = (z * self.att_src).sum(-1)  # (N, H): a_src^T z_j
         score_dst = (z * self.att_dst).sum(-1)  # (N, H): a_dst^T z_i
-        if self.add_self_loops:
-            edge_index = add_self_loops(edge_index, N)
         if self.aggregation == "sparse":
-            # The fast path sorts the edges by target once and keeps that order to the
-            # end: the softmax's sums become segment reductions and the aggregation a
-            # CSR product. alpha is put back in edge_index order only if asked for.
-            csr = csr_by_target(edge_index, N)
+            # The fast path sorts the edges by target once (and remembers the result for
+            # this edge_index) and keeps that order to the end: the softmax's sums become
+            # segment reductions and the aggregation a CSR product. alpha is put back in
+            # edge_index order only if asked for.
+            edge_index, csr = self._cache.get(edge_index, N, lambda: self._prepare(edge_index, N))
             j, i, ptr = csr.col, csr.row, csr.crow
         else:
+            check_edge_index(edge_index, N, f"{where} edge_index")
+            if self.add_self_loops:
+                edge_index = add_self_loops(edge_index, N)
             j, i, ptr = edge_index[0], edge_index[1], None
         # In place: the sum is a fresh tensor, and LeakyReLU's gradient can be read
         # from its output, so autograd keeps one (E, H) tensor here instead of two.
@@ -142,8 +144,7 @@ class GATConv(nn.Module):
 
         # 3) edge softmax over the incoming edges of each target i, then attention dropout.
         alpha = edge_softmax(scores, i, N, ptr)  # (E, H)
-        if self.dropout > 0 and self.training:  # F.dropout with p=0 would still draw a mask
-            alpha = F.dropout(alpha, self.dropout, self.training)
+        alpha = dropout(alpha, self.dropout, self.training)
 
         # 4) aggregate: h_i' = sum_j alpha_ij z_j, per head.
         if self.aggregation == "sparse":
@@ -153,6 +154,13 @@ class GATConv(nn.Module):
         else:
             out = spmm_reference(edge_index, alpha, z, N)  # (N, H, C)
         return out, edge_index, alpha
+
+    def _prepare(self, edge_index: Tensor, num_nodes: int) -> tuple[Tensor, EdgeCSR]:
+        """Check the edges, add self-loops, sort by target: once per edge_index (see GraphCache)."""
+        check_edge_index(edge_index, num_nodes, f"{type(self).__name__} edge_index")
+        if self.add_self_loops:
+            edge_index = add_self_loops(edge_index, num_nodes)
+        return edge_index, csr_by_target(edge_index, num_nodes)
 
     def merge_heads(self, out: Tensor, x: Tensor) -> Tensor:
         """Concatenate heads (hidden layers) or average them (output layer); add residual and bias.

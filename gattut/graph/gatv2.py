@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import check_features, linear
+from gattut.graph.features import check_features, dropout, linear
 from gattut.graph.gat import glorot_
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
 from gattut.graph.spmm import spmm
@@ -88,7 +88,7 @@ class GATv2Conv(nn.Module):
         scores = (hidden * self.att).sum(-1)  # (E, H)
         # 3) edge softmax and attention dropout.
         alpha = edge_softmax(scores, i, N)  # (E, H)
-        alpha = F.dropout(alpha, self.dropout, self.training)
+        alpha = dropout(alpha, self.dropout, self.training)
         # 4) aggregate the source messages W_l h_j.
         out = spmm(edge_index, alpha, x_l, N)  # (N, H, C)
         out = out.reshape(N, H * C) if self.concat else out.mean(dim=1)  # (N, H*C) or (N, C)

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from gattut.graph.features import check_features, linear
 from gattut.graph.ops import add_self_loops, check_edge_index, sym_norm
-from gattut.graph.spmm import spmm
+from gattut.graph.spmm import EdgeCSR, GraphCache, csr_by_target, spmm_csr
 
 __all__ = ["GCNConv"]
 
@@ -44,17 +44,24 @@ class GCNConv(nn.Module):
         self.lin = nn.Linear(in_features, out_features, bias=False)
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
         nn.init.xavier_uniform_(self.lin.weight)
+        self._cache = GraphCache()  # sorted edges and weights of the last edge_index seen
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
         check_features(x, self.in_features, "GCNConv")
-        check_edge_index(edge_index, N, "GCNConv edge_index")
         z = linear(x, self.lin.weight)  # (N, F) @ (F, C) -> (N, C)
-        if self.add_self_loops:
-            edge_index = add_self_loops(edge_index, N)
-        weight = sym_norm(edge_index, N, z.dtype)  # (E,): 1 / c_ij
-        out = spmm(edge_index, weight, z, N)  # (N, C): sum_j z_j / c_ij
+        csr, weight = self._cache.get(edge_index, N, lambda: self._prepare(edge_index, N))
+        out = spmm_csr(csr, weight.to(z.dtype), z)  # (N, C): sum_j z_j / c_ij
         return out if self.bias is None else out + self.bias
+
+    def _prepare(self, edge_index: Tensor, num_nodes: int) -> tuple[EdgeCSR, Tensor]:
+        """Check the edges, add self-loops, sort by target, compute 1/c_ij: once per edge_index."""
+        check_edge_index(edge_index, num_nodes, "GCNConv edge_index")
+        if self.add_self_loops:
+            edge_index = add_self_loops(edge_index, num_nodes)
+        csr = csr_by_target(edge_index, num_nodes)
+        weight = sym_norm(edge_index, num_nodes, self.lin.weight.dtype)  # (E,): 1 / c_ij
+        return csr, weight.index_select(0, csr.perm)  # weights in CSR order
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}, add_self_loops={self.add_self_loops}"

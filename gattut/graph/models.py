@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import feature_dropout, linear
+from gattut.graph.features import dropout, feature_dropout, linear
 from gattut.graph.gat import GATConv
 from gattut.graph.gcn import GCNConv
 
@@ -47,7 +47,7 @@ class GAT(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         x = feature_dropout(x, self.dropout, self.training)  # (N, F), sparse stays sparse
         x = F.elu(self.conv1(x, edge_index))  # (N, heads*hidden)
-        x = F.dropout(x, self.dropout, self.training)
+        x = dropout(x, self.dropout, self.training)
         return self.conv2(x, edge_index)  # (N, C)
 
 
@@ -96,7 +96,7 @@ class GCN(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         x = feature_dropout(x, self.dropout, self.training)
         x = F.relu(self.conv1(x, edge_index))  # (N, hidden)
-        x = F.dropout(x, self.dropout, self.training)
+        x = dropout(x, self.dropout, self.training)
         return self.conv2(x, edge_index)  # (N, C)
 
 
@@ -118,5 +118,5 @@ class MLP(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
         x = feature_dropout(x, self.dropout, self.training)
         x = F.relu(linear(x, self.lin1.weight, self.lin1.bias))  # (N, hidden)
-        x = F.dropout(x, self.dropout, self.training)
+        x = dropout(x, self.dropout, self.training)
         return self.lin2(x)  # (N, C)

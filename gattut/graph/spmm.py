@@ -33,7 +33,7 @@ from torch import Tensor
 
 from gattut.graph.ops import scatter_sum
 
-__all__ = ["EdgeCSR", "csr_by_target", "spmm", "spmm_csr", "spmm_reference"]
+__all__ = ["EdgeCSR", "GraphCache", "csr_by_target", "spmm", "spmm_csr", "spmm_reference"]
 
 
 class EdgeCSR(NamedTuple):
@@ -41,27 +41,40 @@ class EdgeCSR(NamedTuple):
 
     The edges of node ``i`` are the sorted positions ``crow[i]:crow[i+1]``;
     sorted edge ``k`` goes from ``col[k]`` to ``row[k]`` and was edge
-    ``perm[k]`` of the original list.
+    ``perm[k]`` of the original list. ``t_crow, t_col, t_perm`` describe
+    ``A^T`` the same way (the sorted edges, sorted again by source), which the
+    backward pass of :func:`spmm_csr` needs.
     """
 
     crow: Tensor  # (N + 1,) offsets
     col: Tensor  # (E,) source j of each sorted edge
     row: Tensor  # (E,) target i of each sorted edge (non-decreasing)
     perm: Tensor  # (E,) original position of each sorted edge
+    t_crow: Tensor  # (N + 1,) offsets of A^T
+    t_col: Tensor  # (E,) target i, edges sorted by source
+    t_perm: Tensor  # (E,) position in CSR order of each edge of A^T
+
+
+def _sort_rows(rows: Tensor, num_nodes: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Stable sort of row ids; returns (sorted rows, permutation, (N + 1,) offsets)."""
+    sorted_rows, perm = torch.sort(rows, stable=True)  # (E,), (E,)
+    counts = torch.bincount(rows, minlength=num_nodes)  # (N,)
+    crow = torch.zeros(num_nodes + 1, dtype=torch.long, device=rows.device)
+    torch.cumsum(counts, 0, out=crow[1:])
+    return sorted_rows, perm, crow
 
 
 def csr_by_target(edge_index: Tensor, num_nodes: int) -> EdgeCSR:
     """Sort edges by target ``i`` (a stable sort: edges into one node keep their order).
 
     Shapes:
-        edge_index: (2, E) -> crow: (N + 1,); col, row, perm: (E,).
+        edge_index: (2, E) -> crow, t_crow: (N + 1,); col, row, perm, t_col, t_perm: (E,).
     """
     j, i = edge_index[0], edge_index[1]
-    row, perm = torch.sort(i, stable=True)  # (E,), (E,)
-    counts = torch.bincount(i, minlength=num_nodes)  # (N,)
-    crow = torch.zeros(num_nodes + 1, dtype=torch.long, device=i.device)
-    torch.cumsum(counts, 0, out=crow[1:])
-    return EdgeCSR(crow, j.index_select(0, perm), row, perm)
+    row, perm, crow = _sort_rows(i, num_nodes)
+    col = j.index_select(0, perm)  # (E,)
+    _, t_perm, t_crow = _sort_rows(col, num_nodes)
+    return EdgeCSR(crow, col, row, perm, t_crow, row.index_select(0, t_perm), t_perm)
 
 
 def _csr_matrix(crow: Tensor, col: Tensor, values: Tensor, num_nodes: int) -> Tensor:
@@ -89,34 +102,56 @@ class _EdgeSpMM(torch.autograd.Function):
         out = x.new_empty(H, N, C)  # (H, N, C)
         for h in range(H):
             out[h] = _csr_matrix(csr.crow, csr.col, alpha_h[h], N) @ x_h[h]  # (N, N) @ (N, C)
-        ctx.save_for_backward(alpha_h, x_h, csr.crow, csr.col, csr.row)
+        ctx.save_for_backward(alpha_h, x_h, *csr)
         return out.transpose(0, 1)  # (N, H, C)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
-        alpha_h, x_h, crow, col, row = ctx.saved_tensors
+        alpha_h, x_h, *parts = ctx.saved_tensors
+        csr = EdgeCSR(*parts)
         H, N, C = x_h.shape
         g_h = grad_out.transpose(0, 1).contiguous()  # (H, N, C)
         grad_alpha = grad_x = None
         if ctx.needs_input_grad[0]:
             # Only the pattern of this matrix matters: beta=0 ignores its values.
-            pattern = _csr_matrix(crow, col, alpha_h.new_zeros(col.shape[0]), N)
+            pattern = _csr_matrix(csr.crow, csr.col, alpha_h.new_zeros(csr.col.shape[0]), N)
             grad_h = alpha_h.new_empty(alpha_h.shape)  # (H, E)
             for h in range(H):
                 sampled = torch.sparse.sampled_addmm(pattern, g_h[h], x_h[h].t(), beta=0.0)
                 grad_h[h] = sampled.values()  # <g_i, x_j> on each edge
             grad_alpha = grad_h.t()  # (E, H)
         if ctx.needs_input_grad[1]:
-            # A^T in CSR form: the same edges sorted by source. It is built here, not in
-            # forward, so that it is not held in memory between the two passes.
-            by_source = csr_by_target(torch.stack([row, col]), N)
-            alpha_t = alpha_h.index_select(1, by_source.perm)  # (H, E), sorted by source
+            alpha_t = alpha_h.index_select(1, csr.t_perm)  # (H, E), sorted by source
             grad_x = x_h.new_empty(H, N, C)  # (H, N, C)
             for h in range(H):
-                a_t = _csr_matrix(by_source.crow, by_source.col, alpha_t[h], N)
-                grad_x[h] = a_t @ g_h[h]  # A_h^T @ g_h
+                a_t = _csr_matrix(csr.t_crow, csr.t_col, alpha_t[h], N)  # A_h^T
+                grad_x[h] = a_t @ g_h[h]  # (N, N) @ (N, C)
             grad_x = grad_x.transpose(0, 1)  # (N, H, C)
         return grad_alpha, grad_x, None
+
+
+class GraphCache:
+    """Remembers one value computed from an ``edge_index`` (its sorted form, its GCN weights).
+
+    Transductive training passes the same ``edge_index`` tensor at every
+    step; sorting it again each time would cost as much as the attention.
+    The cache keeps a reference to the tensor it saw (so that no other tensor
+    can take its identity) and its version counter (which every in-place
+    change bumps), and recomputes when either differs.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._value = None
+
+    def get(self, edge_index: Tensor, num_nodes: int, build):
+        key = (edge_index, edge_index._version, num_nodes)
+        cached = self._key
+        if cached is not None and cached[0] is edge_index and cached[1:] == key[1:]:
+            return self._value
+        self._value = build()
+        self._key = key
+        return self._value
 
 
 def _as_heads(alpha: Tensor, x: Tensor) -> tuple[Tensor, Tensor, bool]:

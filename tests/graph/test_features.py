@@ -82,3 +82,41 @@ def test_check_features_messages():
         check_features(torch.ones(3, 2), 5, "Layer")
     with pytest.raises(ValueError, match="NaN or infinite"):
         check_features(torch.tensor([[1.0, float("inf")]]), 2, "Layer")
+
+
+def test_csr_linear_gradcheck_values_and_weight():
+    """Gradients reach the stored values too (for a learned sparse input, say)."""
+    x = sparse_features(N=6, F=5, density=0.5).double().to_sparse_csr()
+    values = x.values().clone().requires_grad_()
+    W = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
+
+    def f(v, w):
+        rebuilt = torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), v, x.shape)
+        return linear(rebuilt, w)
+
+    assert torch.autograd.gradcheck(f, (values, W))
+
+
+def test_csr_linear_after_dropout_reuses_structure():
+    x = sparse_features().to_sparse_csr()
+    W = torch.randn(5, 40, requires_grad=True)
+    for _ in range(2):  # second pass hits the transpose cache
+        dropped = feature_dropout(x, 0.5)
+        (g,) = torch.autograd.grad(linear(dropped, W).sum(), W)
+        (g_ref,) = torch.autograd.grad(linear(dropped.to_dense(), W).sum(), W)
+        torch.testing.assert_close(g, g_ref)
+
+
+def test_dropout_matches_torch_dropout_in_distribution():
+    from gattut.graph.features import dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(200_000)
+    out = dropout(x, 0.6)
+    kept = out != 0
+    assert abs(kept.float().mean().item() - 0.4) < 0.01  # keeps 1 - p
+    torch.testing.assert_close(out[kept], torch.full((int(kept.sum()),), 1 / 0.4))
+    assert dropout(x, 0.6, training=False) is x and dropout(x, 0.0) is x
+    assert (dropout(x, 1.0) == 0).all()
+    with pytest.raises(ValueError, match=r"dropout probability must be in \[0, 1\]"):
+        dropout(x, 1.5)

@@ -169,3 +169,20 @@ def test_rejects_nan_features():
 def test_rejects_unknown_aggregation():
     with pytest.raises(ValueError, match="aggregation must be"):
         GATConv(5, 3, aggregation="dense")
+
+
+def test_cache_follows_edge_index_changes(tricky_edges):
+    """The sorted edges are reused for the same tensor and rebuilt when it changes in place."""
+    edge_index, N = tricky_edges
+    edge_index = edge_index.clone()
+    layer = GATConv(5, 3, heads=2)
+    x = torch.randn(N, 5)
+    first = layer(x, edge_index)
+    torch.testing.assert_close(layer(x, edge_index), first)  # cache hit, same result
+    edge_index[0, 0] = 6  # in place: the version counter changes
+    fresh = GATConv(5, 3, heads=2)
+    fresh.load_state_dict(layer.state_dict())
+    torch.testing.assert_close(layer(x, edge_index), fresh(x, edge_index))
+    edge_index[0, 0] = 9  # an invalid id is still caught after the change
+    with pytest.raises(ValueError, match="node id 9"):
+        layer(x, edge_index)
