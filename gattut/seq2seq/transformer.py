@@ -152,6 +152,14 @@ class TransformerSeq2Seq(Seq2Seq):
         self.encoder_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
         self.decoder_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
         self.out = nn.Linear(d_model, tgt_vocab_size)
+        # Embeddings start with standard deviation 1/sqrt(D), so that after the
+        # sqrt(D) scaling in _embed they have unit size, like the positional
+        # encoding. With PyTorch's default N(0, 1) they would be sqrt(D) times
+        # larger and drown the positions, which a character task cannot afford.
+        for embedding in (self.src_embed, self.tgt_embed):
+            nn.init.normal_(embedding.weight, std=d_model**-0.5)
+            with torch.no_grad():
+                embedding.weight[PAD_ID].zero_()
 
     def _embed(self, embedding: nn.Embedding, ids: torch.Tensor) -> torch.Tensor:
         # Scale by sqrt(D) so the embeddings are not drowned by the unit-size positional encoding.
