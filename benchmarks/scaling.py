@@ -20,6 +20,11 @@ so each (implementation, size) runs in a fresh Python subprocess that
 3. reports peak - baseline: the memory the layer needed on top of its inputs,
    and then times more repeats.
 
+Each subprocess caps its address space at 75% of the memory available when
+it starts (on top of its inputs), and a size whose memory, extrapolated
+linearly from the previous size, would not fit is skipped: the machine may be
+shared.
+
 Building the inputs allocates them once with no large temporaries, so the
 high-water mark before step 2 equals the baseline.
 
@@ -51,7 +56,7 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
-def child(impl: str, N: int, repeats: int, threads: int) -> None:
+def child(impl: str, N: int, repeats: int, threads: int, mem_cap_mb: float) -> None:
     """Run one case in this (fresh) process and print a JSON line."""
     import warnings
 
@@ -82,24 +87,42 @@ def child(impl: str, N: int, repeats: int, threads: int) -> None:
     else:
         raise SystemExit(f"unknown implementation {impl!r}")
 
-    def step() -> float:
-        t0 = time.perf_counter()
+    def step() -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
         out = layer(x, edge_index)
         out.square().mean().backward()
         layer.zero_grad(set_to_none=True)
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
 
+    if mem_cap_mb > 0:
+        # Cap this process's address space, so that a case too big for the machine fails
+        # here with an allocation error instead of pushing other processes into the OOM killer.
+        with open("/proc/self/statm") as f:
+            vm_now = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        cap = vm_now + int(mem_cap_mb * 2**20)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
     base = rss_bytes()
     first = step()
     peak = peak_rss_bytes() - base
-    times = [step() for _ in range(repeats)] or [first]
+    runs = [step() for _ in range(repeats)] or [first]
     print(json.dumps({"impl": impl, "N": N, "E": DEGREE * N, "peak_mb": peak / 2**20,
-                      "median_s": statistics.median(times), "min_s": min(times),
-                      "first_s": first}))
+                      "median_s": statistics.median(w for w, _ in runs),
+                      "min_s": min(w for w, _ in runs),
+                      "cpu_s": statistics.median(c for _, c in runs), "first_s": first[0]}))
+
+
+def available_mb() -> float:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    return float("inf")
 
 
 def run_case(impl: str, N: int, repeats: int, timeout: float, threads: int) -> dict | None:
-    cmd = [sys.executable, __file__, "--child", impl, str(N), str(repeats), str(threads)]
+    # At most 75% of the memory available now, on top of what the inputs take.
+    cap = 0.75 * available_mb()
+    cmd = [sys.executable, __file__, "--child", impl, str(N), str(repeats), str(threads), str(cap)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -122,11 +145,11 @@ def main() -> None:
     parser.add_argument("--dense-limit-mb", type=float, default=1024.0)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        impl, N, repeats, threads = args.child
-        child(impl, int(N), int(repeats), int(threads))
+        impl, N, repeats, threads, cap = args.child
+        child(impl, int(N), int(repeats), int(threads), float(cap))
         return
 
     sizes = args.sizes or ([1_000, 5_000, 20_000] if args.quick else [10_000, 100_000, 1_000_000])
@@ -134,24 +157,34 @@ def main() -> None:
           f"(+ N self-loops), forward + backward, float32, {args.threads} threads; "
           f"peak = RSS high-water mark minus RSS after building the inputs (fresh process per case)")
     results: dict[tuple[str, int], dict] = {}
+    previous: dict[str, dict] = {}
     for N in sizes:
         repeats = args.repeats if args.repeats is not None else (5 if N <= 100_000 else 2)
         for impl in args.impls:
+            # Memory grows linearly with N; a case whose extrapolated peak would not fit
+            # in 75% of the free memory of this (shared) machine is skipped, not run.
+            if impl in previous:
+                guess = previous[impl]["peak_mb"] * N / previous[impl]["N"] + 2 * N * 4 * FEATURES / 2**20
+                if guess > 0.75 * available_mb():
+                    print(f"  {impl:6s} N={N:>9,}: skipped; needs about {guess:,.0f} MB "
+                          f"(linear from N={previous[impl]['N']:,}), only "
+                          f"{available_mb():,.0f} MB available")
+                    continue
             res = run_case(impl, N, repeats, args.timeout, args.threads)
             if res:
-                results[impl, N] = res
-                print(f"  {impl:6s} N={N:>9,} E={res['E']:>10,}: median {1000 * res['median_s']:9.1f} ms"
-                      f" (min {1000 * res['min_s']:9.1f}), peak +{res['peak_mb']:8.1f} MB")
-        if "ours" in args.impls and "pyg" in args.impls and ("ours", N) in results \
-                and ("pyg", N) in results:
+                results[impl, N] = previous[impl] = res
+                print(f"  {impl:6s} N={N:>9,} E={res['E']:>10,}: wall median "
+                      f"{1000 * res['median_s']:9.1f} ms (min {1000 * res['min_s']:9.1f}), CPU "
+                      f"{1000 * res['cpu_s']:9.1f} ms, peak +{res['peak_mb']:8.1f} MB")
+        if ("ours", N) in results and ("pyg", N) in results:
             o, p = results["ours", N], results["pyg", N]
-            print(f"  -> ours/PyG: time {o['median_s'] / p['median_s']:.2f}x, "
-                  f"peak memory {o['peak_mb'] / p['peak_mb']:.2f}x")
+            print(f"  -> ours/PyG: wall time {o['median_s'] / p['median_s']:.2f}x, CPU time "
+                  f"{o['cpu_s'] / p['cpu_s']:.2f}x, peak memory {o['peak_mb'] / p['peak_mb']:.2f}x")
         score_mb = HEADS * N * N * 4 / 2**20
         if score_mb <= args.dense_limit_mb:
             res = run_case("dense", N, repeats, args.timeout, args.threads)
             if res:
-                print(f"  dense  N={N:>9,}: median {1000 * res['median_s']:9.1f} ms, "
+                print(f"  dense  N={N:>9,}: wall median {1000 * res['median_s']:9.1f} ms, "
                       f"peak +{res['peak_mb']:8.1f} MB (scores alone {score_mb:.0f} MB)")
         else:
             print(f"  dense  N={N:>9,}: not run; the H x N x N float32 scores alone need "
