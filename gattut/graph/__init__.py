@@ -22,7 +22,7 @@ module                idea
 """
 
 from gattut.graph.dense_gat import DenseGATConv, adjacency_mask
-from gattut.graph.features import feature_dropout, linear
+from gattut.graph.features import dropout, feature_dropout, linear
 from gattut.graph.gat import GATConv
 from gattut.graph.gated import GatedGATConv
 from gattut.graph.gatv2 import GATv2Conv
@@ -57,6 +57,7 @@ __all__ = [
     "add_self_loops",
     "batch_graphs",
     "degree",
+    "dropout",
     "edge_softmax",
     "feature_dropout",
     "linear",

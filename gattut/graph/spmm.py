@@ -74,7 +74,12 @@ def csr_by_target(edge_index: Tensor, num_nodes: int) -> EdgeCSR:
     row, perm, crow = _sort_rows(i, num_nodes)
     col = j.index_select(0, perm)  # (E,)
     _, t_perm, t_crow = _sort_rows(col, num_nodes)
-    return EdgeCSR(crow, col, row, perm, t_crow, row.index_select(0, t_perm), t_perm)
+    t_col = row.index_select(0, t_perm)  # (E,)
+    if max(j.shape[0], num_nodes) < 2**31 - 1:
+        # The sparse kernels work on 32-bit indices and would convert 64-bit ones at
+        # every product; converting once here also halves the memory of the structure.
+        crow, col, t_crow, t_col = (t.int() for t in (crow, col, t_crow, t_col))
+    return EdgeCSR(crow, col, row, perm, t_crow, t_col, t_perm)
 
 
 def _csr_matrix(crow: Tensor, col: Tensor, values: Tensor, num_nodes: int) -> Tensor:
