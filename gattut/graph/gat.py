@@ -72,6 +72,10 @@ class GATConv(nn.Module):
         aggregation: ``"sparse"`` (per-head CSR products, the default) or ``"gather"``
             (gather ``z_j`` per edge and scatter-add: the readable path, ``O(E H C)`` memory).
 
+    The fast path sorts the edges by target; the layer remembers the sorted
+    form of the last ``edge_index`` tensor it saw (``O(E)`` memory, see
+    :class:`gattut.graph.spmm.GraphCache`), so training on one graph sorts once.
+
     Shapes:
         x: (N, F), dense or sparse; edge_index: (2, E) ->
         out: (N, H * C) if concat else (N, C);
@@ -85,6 +89,8 @@ class GATConv(nn.Module):
         super().__init__()
         if aggregation not in ("sparse", "gather"):
             raise ValueError(f"aggregation must be 'sparse' or 'gather', got {aggregation!r}")
+        if negative_slope < 0:
+            raise ValueError(f"negative_slope must be >= 0 (LeakyReLU), got {negative_slope}")
         self.in_features, self.out_features, self.heads = in_features, out_features, heads
         self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
         self.add_self_loops, self.aggregation = add_self_loops, aggregation

@@ -186,3 +186,8 @@ def test_cache_follows_edge_index_changes(tricky_edges):
     edge_index[0, 0] = 9  # an invalid id is still caught after the change
     with pytest.raises(ValueError, match="node id 9"):
         layer(x, edge_index)
+
+
+def test_rejects_negative_slope_below_zero():
+    with pytest.raises(ValueError, match="negative_slope must be >= 0"):
+        GATConv(5, 3, negative_slope=-0.1)
