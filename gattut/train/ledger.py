@@ -31,8 +31,8 @@ from typing import Any
 
 import torch
 
-__all__ = ["LEDGER_DATASETS", "LEDGER_MODELS", "PAPER", "machine_info", "render_markdown",
-           "run_ledger"]
+__all__ = ["LEDGER_DATASETS", "LEDGER_MODELS", "PAPER", "code_version", "machine_info",
+           "render_markdown", "run_ledger"]
 
 LEDGER_DATASETS = ("cora", "citeseer", "pubmed", "ppi")
 LEDGER_MODELS = ("gat", "gatv2", "gcn", "mlp")
@@ -65,6 +65,23 @@ def machine_info(device: torch.device | str = "cpu") -> dict[str, Any]:
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
+
+
+def code_version() -> str:
+    """The git commit of the gattut checkout (``-dirty`` if ``gattut/`` has changes), or the version."""
+    import subprocess
+
+    import gattut
+
+    root = Path(gattut.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "gattut"], cwd=root,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"gattut {gattut.__version__}"
+    return commit + ("-dirty" if dirty else "")
 
 
 def _describe(info: dict[str, Any]) -> str:
@@ -197,6 +214,7 @@ def run_ledger(
     ledger["rows"] = [rows[k] for k in sorted(rows, key=lambda k: (
         LEDGER_DATASETS.index(k[0]), LEDGER_MODELS.index(k[1])))]
     ledger["machine"] = machine_info(torch_device)
+    code = code_version()
 
     for d in datasets:
         try:
@@ -230,7 +248,7 @@ def run_ledger(
                     model = build_model(m, d, data.num_features, data.num_classes)
                     result = fit_transductive(model, data, config)
                 row["runs"].append({**result.to_dict(history=False),
-                                    "wall_s": time.perf_counter() - t0})
+                                    "wall_s": time.perf_counter() - t0, "code": code})
                 row["machine"] = machine_info(torch_device)
                 if max_epochs is not None:
                     row["max_epochs"] = max_epochs

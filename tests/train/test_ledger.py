@@ -26,6 +26,7 @@ def test_rows_are_written_and_continued(fake_cora, tmp_path, monkeypatch):
     row = next(r for r in ledger["rows"] if (r["dataset"], r["model"]) == ("cora", "mlp"))
     assert row["status"] == "measured" and row["num_seeds"] == 2
     assert [r["seed"] for r in row["runs"]] == [0, 1]
+    assert all(r["code"] for r in row["runs"])  # the commit each seed ran with
     assert row["std"] is not None and 0 <= row["mean"] <= 100
     # A second run keeps seeds 0 and 1 and adds only seed 2.
     ledger = run_ledger(tmp_path, seeds=3, datasets=["cora"], models=["mlp"], device="cpu",
