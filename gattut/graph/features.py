@@ -175,5 +175,8 @@ def check_features(x: Tensor, in_features: int | None, where: str) -> None:
         )
     values = x if not is_sparse(x) else (x.values() if x.layout == torch.sparse_csr
                                           else x._values())
-    if values.numel() and not bool(torch.isfinite(values).all()):
-        raise ValueError(f"{where}: x has NaN or infinite feature values")
+    # One sum is much cheaper than an elementwise isfinite, and any NaN or inf makes
+    # it non-finite; only then (or if a huge sum overflowed) look entry by entry.
+    if values.numel() and not bool(torch.isfinite(values.sum())):
+        if not bool(torch.isfinite(values).all()):
+            raise ValueError(f"{where}: x has NaN or infinite feature values")

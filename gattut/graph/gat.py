@@ -28,7 +28,14 @@ from torch import Tensor, nn
 
 from gattut.graph.features import check_features, dropout, linear
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
-from gattut.graph.spmm import EdgeCSR, GraphCache, csr_by_target, spmm_csr, spmm_reference
+from gattut.graph.spmm import (
+    EdgeCSR,
+    GraphCache,
+    csr_by_target,
+    edge_pair_sum,
+    spmm_csr,
+    spmm_reference,
+)
 
 __all__ = ["GATConv", "glorot_"]
 
@@ -143,10 +150,13 @@ class GATConv(nn.Module):
             if self.add_self_loops:
                 edge_index = add_self_loops(edge_index, N)
             j, i, ptr = edge_index[0], edge_index[1], None
+        if self.aggregation == "sparse":
+            pair_sum = edge_pair_sum(csr, score_src, score_dst)  # (E, H), sorted edges
+        else:
+            pair_sum = score_src.index_select(0, j) + score_dst.index_select(0, i)  # (E, H)
         # In place: the sum is a fresh tensor, and LeakyReLU's gradient can be read
         # from its output, so autograd keeps one (E, H) tensor here instead of two.
-        scores = F.leaky_relu_(score_src.index_select(0, j) + score_dst.index_select(0, i),
-                               self.negative_slope)  # (E, H)
+        scores = F.leaky_relu_(pair_sum, self.negative_slope)  # (E, H)
 
         # 3) edge softmax over the incoming edges of each target i, then attention dropout.
         alpha = edge_softmax(scores, i, N, ptr)  # (E, H)

@@ -120,3 +120,10 @@ def test_dropout_matches_torch_dropout_in_distribution():
     assert (dropout(x, 1.0) == 0).all()
     with pytest.raises(ValueError, match=r"dropout probability must be in \[0, 1\]"):
         dropout(x, 1.5)
+
+
+def test_check_features_huge_but_finite_values_pass():
+    """A sum that overflows to inf is not mistaken for an infinite feature."""
+    check_features(torch.full((4, 2), 3e38), 2, "Layer")
+    with pytest.raises(ValueError, match="NaN"):
+        check_features(torch.tensor([[float("nan"), 1.0]]), 2, "Layer")

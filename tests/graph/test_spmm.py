@@ -55,3 +55,17 @@ def test_spmm_rejects_bad_shapes(tricky_edges):
         spmm(edge_index, torch.ones(edge_index.shape[1], 2), torch.ones(N, 3, 4))
     with pytest.raises(ValueError, match="weights for 10 edges"):
         spmm(edge_index, torch.ones(4), torch.ones(N, 3))
+
+
+def test_edge_pair_sum_values_and_gradients(tricky_edges):
+    from gattut.graph.spmm import edge_pair_sum
+
+    edge_index, N = tricky_edges
+    csr = csr_by_target(edge_index, N)
+    src = torch.randn(N, 2, dtype=torch.float64, requires_grad=True)
+    dst = torch.randn(N, 2, dtype=torch.float64, requires_grad=True)
+    out = edge_pair_sum(csr, src, dst)
+    assert out.shape == (edge_index.shape[1], 2)
+    expected = src[edge_index[0]] + dst[edge_index[1]]
+    torch.testing.assert_close(out, expected[csr.perm])
+    assert torch.autograd.gradcheck(lambda s, d: edge_pair_sum(csr, s, d), (src, dst))
