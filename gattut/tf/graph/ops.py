@@ -127,6 +127,11 @@ def edge_softmax(scores: tf.Tensor, index: tf.Tensor, num_nodes) -> tf.Tensor:
     Shapes:
         scores: (E,) or (E, H); index: (E,) -> alpha: same shape as scores.
     """
+    # NumPy arrays and lists are accepted, as the PyTorch version accepts tensors of any origin.
+    scores = tf.convert_to_tensor(scores)
+    index = tf.convert_to_tensor(index)
+    if index.dtype not in (tf.int32, tf.int64):
+        raise ValueError(f"edge_softmax: index must be an integer tensor, got dtype {index.dtype.name}")
     if index.shape.rank != 1 or (
         scores.shape[0] is not None
         and index.shape[0] is not None

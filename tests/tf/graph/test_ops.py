@@ -68,3 +68,11 @@ def test_self_loops_match_torch():
     theirs = torch_ops.add_self_loops(torch.tensor(EDGE_INDEX), N).numpy()
     assert ours.shape == (2, 6 + N)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_edge_softmax_accepts_numpy_and_rejects_float_index():
+    scores = np.array([0.0, 1.0, 2.0], dtype=np.float32)
+    alpha = edge_softmax(scores, np.array([0, 0, 1]), 2)
+    np.testing.assert_allclose(alpha.numpy(), [1 / (1 + np.e), np.e / (1 + np.e), 1.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="integer"):
+        edge_softmax(scores, np.array([0.0, 0.0, 1.0]), 2)
