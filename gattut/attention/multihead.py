@@ -190,7 +190,8 @@ class MultiHeadAttention(nn.Module):
             weights = None
         else:
             combined = self.combine_masks(B, T, S, mask, key_padding_mask, causal, query.device)
-            # The fused kernel returns NaN for a row with no True entry. Let such a
+            # Fused kernels may return NaN for a row with no True entry (it depends on the
+            # torch version and backend; CPU torch 2.13 gives zeros). Let such a
             # row see everything (finite, no NaN in values or gradients), then zero it.
             has_any = combined.any(dim=-1, keepdim=True)  # (..., T or 1, 1)
             out = F.scaled_dot_product_attention(
