@@ -63,7 +63,11 @@ def test_sequence_loss_checker():
         )
     with pytest.raises(ExerciseError, match="each sentence is averaged first"):
         ch03.check_sequence_loss(
-            lambda lo, t: torch.stack([_loss(lo[b : b + 1], t[b : b + 1]) for b in range(len(t))]).mean()
+            lambda lo, t: torch.stack(
+                [_loss(lo[b : b + 1], t[b : b + 1]) for b in range(len(t))]
+            ).mean()
         )
     with pytest.raises(ExerciseError, match="one number"):
-        ch03.check_sequence_loss(lambda lo, t: F.cross_entropy(lo.transpose(1, 2), t, reduction="none"))
+        ch03.check_sequence_loss(
+            lambda lo, t: F.cross_entropy(lo.transpose(1, 2), t, reduction="none")
+        )
