@@ -2,6 +2,7 @@
 
 Usage:
     GATTUT_DATA=/work/shared/data python benchmarks/gat.py [--repeats 30] [--threads 2]
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/gat.py      # on a shared, loaded machine
 
 Both models have the same weights. PyG's follows its ``examples/gat.py``: dense
 features, ``F.dropout(p=0.6)`` before each layer, ``GATConv(F, 8, heads=8,
@@ -16,7 +17,9 @@ step (lr 0.005, weight decay 5e-4). The two steps alternate in one process
 after warm-up, in wall-clock time and in CPU time (``time.process_time``, all
 threads of the process). On a shared, loaded machine a process is preempted
 and wall times of long steps inflate; CPU time with ``--threads 1`` is then the
-steadier figure. Before timing, the script checks that both models give the same
+steadier figure. With 2 threads on a busy machine, OpenMP's spinning workers
+can inflate both numbers many times over; set ``OMP_WAIT_POLICY=PASSIVE``
+(or use ``--threads 1``) there. Before timing, the script checks that both models give the same
 outputs with dropout off.
 """
 
