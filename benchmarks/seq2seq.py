@@ -15,6 +15,19 @@ Examples::
 
 Timings depend on the machine (and on whatever else runs on it); the figures
 are printed with the thread count and the wall time each model really used.
+
+Figures seen on a shared 2-core CPU box (load average ~8, ``--threads 1``;
+``--threads 2`` was ~13x *slower* per batch there, because the two OpenMP
+threads fought the other jobs for the cores):
+
+* ``--task dates --minutes 3``: test exact match none 99.85%, Bahdanau 100.00%
+  (99.85% valid token accuracy after its 2nd epoch), Luong 99.90%, Transformer
+  96.35%. With ``--minutes 0.5`` the bottleneck shows: none 54.5% overall and
+  29.6% on sources of 60+ characters, Bahdanau 89.5% / 51.9%, Luong 84.2% / 77.8%.
+* ``--task eng-fra --max-epochs 5 --minutes 20`` (equal epochs): test BLEU none
+  47.2, Bahdanau 50.5, Luong 33.1, Transformer 49.1. With an equal time budget
+  (``--minutes 2``) none 46.6, Bahdanau 45.7 (3 epochs), Luong 35.0,
+  Transformer 48.7.
 """
 
 from __future__ import annotations
