@@ -26,10 +26,22 @@ nothing to attend to gets all-zero weights, never NaN.
 
 ``import gattut`` never imports TensorFlow; the Keras 3 versions live in
 :mod:`gattut.tf`.
+
+The subpackages, one part of the book each:
+
+- :mod:`gattut.attention`: masks, scores, Bahdanau, Luong, monotonic, SDPA,
+  multi-head, positional encodings (Part I).
+- :mod:`gattut.seq2seq`: encoders, decoders, the Transformer, decoding, training (Part I).
+- :mod:`gattut.graph`: the graph container, edge softmax, message passing, GCN,
+  GAT (sparse and dense), GATv2, gated attention, models (Part II).
+- :mod:`gattut.train`: GAT training, checkpoints, the reproduction ledger (Part II).
+- :mod:`gattut.data`: the data layer and loaders; :mod:`gattut.plot`: plots;
+  :mod:`gattut.exercises`: the chapters' exercise checkers; :mod:`gattut.tf`: Keras 3.
 """
 
+from gattut import attention, data, graph
 from gattut.utils import get_device, set_seed
 
 __version__ = "0.1.0"
 
-__all__ = ["get_device", "set_seed", "__version__"]
+__all__ = ["attention", "data", "get_device", "graph", "set_seed", "__version__"]

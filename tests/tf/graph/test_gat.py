@@ -209,8 +209,9 @@ def test_traces_in_tf_function_with_unknown_sizes():
     _, layer = make_pair(heads=2, residual=True)
     x, edge_index = inputs()
 
-    @tf.function(input_signature=[tf.TensorSpec((None, F), tf.float32),
-                                  tf.TensorSpec((2, None), tf.int64)])
+    @tf.function(
+        input_signature=[tf.TensorSpec((None, F), tf.float32), tf.TensorSpec((2, None), tf.int64)]
+    )
     def run(x, edge_index):
         return layer(x, edge_index, training=False)
 
