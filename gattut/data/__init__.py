@@ -3,6 +3,7 @@
 See :mod:`gattut.data.fetch` for how files are found and checked.
 """
 
+from gattut.data.dates import load_dates
 from gattut.data.fetch import (
     ENV_VAR,
     OFFLINE_VAR,
@@ -19,6 +20,7 @@ from gattut.data.planetoid import PLANETOID_NAMES, load_planetoid, normalize_row
 from gattut.data.ppi import PPI_SPLITS, PPI_URL, load_ppi, ppi_files
 from gattut.data.registry import REGISTRY, RemoteFile, register
 from gattut.data.synthetic import InductiveSplit, contextual_sbm, inductive_split, random_graph
+from gattut.data.translation import load_eng_fra
 
 __all__ = [
     "ENV_VAR",
@@ -28,6 +30,8 @@ __all__ = [
     "InductiveSplit",
     "contextual_sbm",
     "inductive_split",
+    "load_dates",
+    "load_eng_fra",
     "load_planetoid",
     "load_ppi",
     "normalize_rows",
