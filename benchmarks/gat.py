@@ -1,7 +1,7 @@
 """One training step of the paper's Cora/CiteSeer GAT: gattut's model against PyG's.
 
 Usage:
-    GATTUT_DATA=/work/shared/data python benchmarks/gat.py [--repeats 30] [--threads 2]
+    GATTUT_DATA=../shared/data python benchmarks/gat.py [--repeats 30] [--threads 2]
     OMP_WAIT_POLICY=PASSIVE python benchmarks/gat.py      # on a shared, loaded machine
 
 Both models have the same weights. PyG's follows its ``examples/gat.py``: dense
