@@ -9,9 +9,9 @@ loads, copies into the ``gattut`` modules and compares at 1e-5.
 
 How to run it (Python 3.11, outside the repository's venv)::
 
-    python3.11 -m venv /tmp/tfa
-    /tmp/tfa/bin/pip install "tensorflow-cpu==2.15.*" tensorflow-addons==0.23.0 "numpy<2"
-    /tmp/tfa/bin/python tests/attention/golden/make_tfa_golden.py
+    python3.11 -m venv "$TFA_VENV"   # any throwaway folder outside the repository
+    "$TFA_VENV"/bin/pip install "tensorflow-cpu==2.15.*" tensorflow-addons==0.23.0 "numpy<2"
+    "$TFA_VENV"/bin/python tests/attention/golden/make_tfa_golden.py
 
 Versions used for the committed files: tensorflow-cpu 2.15.1,
 tensorflow-addons 0.23.0, numpy 1.26.4 (CPU, float32).
