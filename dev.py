@@ -136,19 +136,18 @@ def run_tests(extra: list[str]) -> None:
     _run(BIN / "ruff", "check", ".")
     # No test and no notebook reaches the network.
     os.environ["GATTUT_OFFLINE"] = "1"
+    # One torch thread per process: timings that do not depend on what else the
+    # machine runs (two threads fighting a busy second core ran several times slower).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     build_book(strict=True)
     _say("unit tests, notebooks under nbval, browser test of the built book")
     workers = os.environ.get("GATTUT_TEST_WORKERS", "2")
-    # Two pytest workers on two cores: one thread each. Letting each worker's torch
-    # use every core made training notebooks several times slower (threads wait on
-    # each other), not faster.
-    threads = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     _run(
         PY, "-m", "pytest", "tests", "notebooks",
         "--nbval", "--nbval-current-env", "--nbval-cell-timeout=300",
         "-n", workers, "--dist", "loadfile",
         *extra,
-        env={**_tool_env(), **threads},
+        env=_tool_env(),
     )
 
 
