@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
 from gattut.seq2seq.batching import ParallelCorpus
 from gattut.seq2seq.checkpoint import load_checkpoint, save_checkpoint

@@ -299,7 +299,9 @@ def _run(
     # parameters, so state_dicts (checkpoints, best weights) stay unprefixed.
     runner = torch.compile(model) if config.compile else model
 
-    from tqdm.auto import tqdm  # imported here: only training needs it
+    # Plain tqdm (imported here: only training needs it); tqdm.auto warns in
+    # notebooks without ipywidgets, and the text bar works everywhere.
+    from tqdm import tqdm
 
     bar = tqdm(total=config.max_epochs, initial=start_epoch, desc=desc,
                disable=not config.progress or finished, leave=False, dynamic_ncols=True)
