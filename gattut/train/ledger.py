@@ -157,11 +157,14 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         "accuracy and loss), not the 200 epochs and window of 10 of Kipf & Welling. Nothing is",
         "tuned on the test split.",
         "",
-        "One row again: `python -m gattut reproduce --datasets cora --models gat --seeds 20",
+        "One row again: `python -m gattut reproduce --datasets cora --models gat --seeds 100",
         "--device cpu --threads 1` (seeds already in `ledger.json` are kept, missing ones run).",
         "",
         "Times are wall-clock on a machine shared with other jobs: compare them within",
-        "one row's machine only. Standard deviations are empty for a single seed.",
+        "one row's machine only. Each run's gattut commit is in `ledger.json` (`code`); a row",
+        "may mix runs from before and after a speed-up of the layers, which changes the time",
+        "per epoch and the dropout random stream but not the maths. Standard deviations are",
+        "empty for a single seed.",
         "",
     ]
     return "\n".join(lines)
