@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import check_features, dropout, linear
+from gattut.graph.features import check_features, dropout, feature_dropout, linear
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
 from gattut.graph.spmm import (
     EdgeCSR,
@@ -78,6 +78,10 @@ class GATConv(nn.Module):
         residual: add a linear projection of the input to the output (a skip connection).
         aggregation: ``"sparse"`` (per-head CSR products, the default) or ``"gather"``
             (gather ``z_j`` per edge and scatter-add: the readable path, ``O(E H C)`` memory).
+        input_dropout: dropout on the input drawn once *per head* (the original GAT code's
+            ``in_drop`` inside each attention head); 0 leaves input dropout to the model.
+        value_dropout: dropout on ``z_j = W h_j`` where it is summed (step 4) but not where it is
+            scored (the original code drops ``seq_fts`` a second time before the sum).
 
     The fast path sorts the edges by target; the layer remembers the sorted
     form of the last ``edge_index`` tensor it saw (``O(E)`` memory, see
@@ -92,7 +96,8 @@ class GATConv(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, heads: int = 1, concat: bool = True,
                  negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
-                 bias: bool = True, residual: bool = False, aggregation: str = "sparse"):
+                 bias: bool = True, residual: bool = False, aggregation: str = "sparse",
+                 input_dropout: float = 0.0, value_dropout: float = 0.0):
         super().__init__()
         if aggregation not in ("sparse", "gather"):
             raise ValueError(f"aggregation must be 'sparse' or 'gather', got {aggregation!r}")
@@ -101,6 +106,10 @@ class GATConv(nn.Module):
         self.in_features, self.out_features, self.heads = in_features, out_features, heads
         self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
         self.add_self_loops, self.aggregation = add_self_loops, aggregation
+        # The original GAT code (PetarV-/GAT, attn_head) drops the input once per head and
+        # drops W h again before the weighted sum (the scores use the undropped W h).
+        # Both are off by default, as in PyG; the paper's models turn them on.
+        self.input_dropout, self.value_dropout = input_dropout, value_dropout
         total = heads * out_features if concat else out_features
         self.lin = nn.Linear(in_features, heads * out_features, bias=False)  # W
         self.att_src = nn.Parameter(torch.empty(1, heads, out_features))  # a_src
@@ -133,7 +142,15 @@ class GATConv(nn.Module):
         check_features(x, self.in_features, where)
 
         # 1) project: z_i = W h_i, one C-wide vector per head.
-        z = linear(x, self.lin.weight).view(N, H, C)  # (N, F) @ (F, H*C) -> (N, H, C)
+        if self.training and self.input_dropout > 0:
+            # One input-dropout mask per head, as the original code draws them.
+            weights = self.lin.weight.view(H, C, -1)  # (H, C, F)
+            z = torch.stack(
+                [linear(feature_dropout(x, self.input_dropout), weights[h]) for h in range(H)],
+                dim=1,
+            )  # H x ((N, F) @ (F, C)) -> (N, H, C)
+        else:
+            z = linear(x, self.lin.weight).view(N, H, C)  # (N, F) @ (F, H*C) -> (N, H, C)
 
         # 2) score each edge: e_ij = LeakyReLU(a_dst . z_i + a_src . z_j), from per-node halves.
         score_src = (z * self.att_src).sum(-1)  # (N, H): a_src^T z_j
@@ -163,6 +180,8 @@ class GATConv(nn.Module):
         alpha = dropout(alpha, self.dropout, self.training)
 
         # 4) aggregate: h_i' = sum_j alpha_ij z_j, per head.
+        if self.value_dropout > 0:
+            z = dropout(z, self.value_dropout, self.training)  # (N, H, C)
         if self.aggregation == "sparse":
             out = spmm_csr(csr, alpha, z)  # (N, H, C)
             if return_alpha:  # back to the order of edge_index

@@ -36,13 +36,20 @@ class GAT(nn.Module):
     """
 
     def __init__(self, in_features: int, num_classes: int, hidden: int = 8, heads: int = 8,
-                 out_heads: int = 1, dropout: float = 0.6, attn_dropout: float | None = None):
+                 out_heads: int = 1, dropout: float = 0.6, attn_dropout: float | None = None,
+                 paper_dropout: bool = False):
         super().__init__()
         attn_dropout = dropout if attn_dropout is None else attn_dropout
-        self.dropout = dropout
-        self.conv1 = GATConv(in_features, hidden, heads=heads, dropout=attn_dropout)
+        # paper_dropout=False: PyG's examples/gat.py, one input mask shared by all heads.
+        # paper_dropout=True: the original code, where each head draws its own input mask
+        # and W h is dropped again before the weighted sum (see GATConv's input_dropout
+        # and value_dropout). The reproduction ledger uses the paper's.
+        self.dropout = 0.0 if paper_dropout else dropout
+        inner = dropout if paper_dropout else 0.0
+        self.conv1 = GATConv(in_features, hidden, heads=heads, dropout=attn_dropout,
+                             input_dropout=inner, value_dropout=inner)
         self.conv2 = GATConv(hidden * heads, num_classes, heads=out_heads, concat=False,
-                             dropout=attn_dropout)
+                             dropout=attn_dropout, input_dropout=inner, value_dropout=inner)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         x = feature_dropout(x, self.dropout, self.training)  # (N, F), sparse stays sparse

@@ -127,6 +127,9 @@ def build_model(model: str, dataset: str, in_features: int, num_classes: int,
         return PPIGAT(in_features, num_classes, **overrides)
     if m in ("gat", "gatv2"):
         kwargs = {"hidden": 8, "heads": 8, "out_heads": 8 if d == "pubmed" else 1, "dropout": 0.6}
+        if m == "gat":
+            # The original code's dropouts: one input mask per head, W h dropped before the sum.
+            kwargs["paper_dropout"] = True
         kwargs.update(overrides)
         return (GAT if m == "gat" else GATv2)(in_features, num_classes, **kwargs)
     if m == "gcn":

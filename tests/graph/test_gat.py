@@ -191,3 +191,26 @@ def test_cache_follows_edge_index_changes(tricky_edges):
 def test_rejects_negative_slope_below_zero():
     with pytest.raises(ValueError, match="negative_slope must be >= 0"):
         GATConv(5, 3, negative_slope=-0.1)
+
+
+def test_paper_dropouts_change_nothing_in_eval_and_draw_per_head_masks():
+    """input_dropout/value_dropout (the original code's dropouts) are identity in eval mode;
+    in training each head draws its own input mask."""
+    torch.manual_seed(0)
+    x = torch.rand(6, 5) + 0.5
+    edge_index = torch.tensor([[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0]])
+    plain = GATConv(5, 3, heads=4)
+    paper = GATConv(5, 3, heads=4, input_dropout=0.5, value_dropout=0.5)
+    paper.load_state_dict(plain.state_dict())
+    plain.eval(), paper.eval()
+    torch.testing.assert_close(paper(x, edge_index), plain(x, edge_index))
+    # Training, no edges but self-loops (alpha = 1) and W = identity per head: the output
+    # of head h is its own dropped copy of x, so the heads' zero patterns differ.
+    layer = GATConv(5, 5, heads=4, input_dropout=0.5)
+    with torch.no_grad():
+        layer.lin.weight.copy_(torch.eye(5).repeat(4, 1))
+    layer.train()
+    out, _, _ = layer.attend(x, torch.empty(2, 0, dtype=torch.long))  # (N, H, C)
+    kept = out != 0
+    torch.testing.assert_close(out[kept], (x.unsqueeze(1).expand_as(out) / 0.5)[kept])
+    assert len({tuple(kept[:, h].flatten().tolist()) for h in range(4)}) == 4

@@ -29,7 +29,11 @@ def test_gatv2_shapes_on_sparse_features(tiny_graph):
 
 def test_paper_settings():
     gat = build_model("gat", "cora", 1433, 7)
-    assert (gat.conv1.heads, gat.conv1.out_features, gat.conv2.heads, gat.dropout) == (8, 8, 1, 0.6)
+    assert (gat.conv1.heads, gat.conv1.out_features, gat.conv2.heads) == (8, 8, 1)
+    # The paper's dropouts live in the layers: per-head input masks, W h dropped before the sum.
+    for conv in (gat.conv1, gat.conv2):
+        assert (conv.dropout, conv.input_dropout, conv.value_dropout) == (0.6, 0.6, 0.6)
+    assert gat.dropout == 0.0
     assert build_model("gat", "pubmed", 500, 3).conv2.heads == 8
     assert isinstance(build_model("gat", "ppi", 50, 121), PPIGAT)
     c = paper_config("gat", "cora")
