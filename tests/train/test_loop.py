@@ -1,5 +1,4 @@
 import math
-import os
 
 import pytest
 import torch
@@ -145,8 +144,6 @@ def test_bf16_gets_dense_features(tiny_graph):
     assert sparse_run.history == dense_run.history
 
 
-@pytest.mark.skipif(os.environ.get("GATTUT_SLOW_TESTS") != "1",
-                    reason="torch.compile takes about a minute on a 2-core box; set GATTUT_SLOW_TESTS=1")
 def test_torch_compile_matches_eager(tiny_graph):
     """Dropout off: compiled code draws its random numbers from another stream than eager."""
 
