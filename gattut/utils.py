@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import random
 import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
 
-__all__ = ["set_seed", "get_device"]
+__all__ = ["atomic_write", "get_device", "set_seed"]
 
 
 def set_seed(seed: int) -> None:
@@ -64,3 +68,28 @@ def get_device(device: str | torch.device = "auto") -> torch.device:
             )
         return torch.device(name)
     raise ValueError(f"unknown device {device!r}: expected 'auto', 'cpu' or 'cuda[:k]'")
+
+
+def atomic_write(file: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Write a file so that it is either the old one or the whole new one, never half of it.
+
+    ``write(f)`` writes into a temporary file in the same folder, which is
+    flushed to disk and then renamed over ``file`` (``os.replace`` is atomic
+    on one file system). Whatever stops the write, the temporary file is
+    removed and ``file`` is left as it was. The folder is created if needed.
+    Checkpoints and the reproduction ledger are written this way.
+    """
+    file = Path(file)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, file)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return file

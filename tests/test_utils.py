@@ -37,3 +37,20 @@ def test_get_device_cuda_absent_is_a_clear_error():
 def test_get_device_unknown(bad):
     with pytest.raises(ValueError, match="auto"):
         get_device(bad)
+
+
+def test_atomic_write_replaces_whole_files_and_leaves_nothing_on_failure(tmp_path):
+    from gattut.utils import atomic_write
+
+    target = tmp_path / "sub" / "file.bin"
+    atomic_write(target, lambda f: f.write(b"first"))
+    assert target.read_bytes() == b"first"
+
+    def broken(f):
+        f.write(b"half of the new")
+        raise KeyboardInterrupt  # whatever stops the write
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, broken)
+    assert target.read_bytes() == b"first"
+    assert [p.name for p in target.parent.iterdir()] == ["file.bin"]

@@ -15,7 +15,6 @@ that silently maps ids to the wrong words.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import torch
 
 from gattut.seq2seq.config import Seq2SeqConfig
 from gattut.seq2seq.vocab import Vocab
+from gattut.utils import atomic_write
 
 __all__ = ["CheckpointMismatchError", "save_checkpoint", "load_checkpoint"]
 
@@ -57,17 +57,7 @@ def save_checkpoint(
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "extra": extra or {},
     }
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: torch.save(payload, f))
     return path
 
 

@@ -26,15 +26,15 @@ system, so the path always holds either the old checkpoint or the new one.
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from gattut.utils import atomic_write
 
 __all__ = [
     "CheckpointMismatchError",
@@ -123,20 +123,7 @@ def save_checkpoint(file: str | Path, state: dict[str, Any]) -> Path:
 
     The folder is created if needed. Returns the path written.
     """
-    file = Path(file)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, file)
-    except BaseException:
-        # Leave no half-written temporary file behind, whatever stopped us.
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    file = atomic_write(file, lambda f: torch.save(state, f))
     return file
 
 

@@ -23,13 +23,14 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from gattut.utils import atomic_write
 
 __all__ = ["LEDGER_DATASETS", "LEDGER_MODELS", "PAPER", "code_version", "machine_info",
            "render_markdown", "run_ledger"]
@@ -92,11 +93,7 @@ def _describe(info: dict[str, Any]) -> str:
 
 
 def _atomic_write(file: Path, text: str) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
-    with os.fdopen(handle, "w") as f:
-        f.write(text)
-    os.replace(tmp, file)
+    atomic_write(file, lambda f: f.write(text.encode("utf-8")))
 
 
 def _summary(row: dict[str, Any]) -> None:
