@@ -3,6 +3,7 @@
 Usage:
     GATTUT_DATA=../shared/data python benchmarks/gat.py [--repeats 30] [--threads 2]
     OMP_WAIT_POLICY=PASSIVE python benchmarks/gat.py      # on a shared, loaded machine
+    GATTUT_DATA=../shared/data python benchmarks/gat.py --device cuda --stacked 100
 
 Both models have the same weights. PyG's follows its ``examples/gat.py``: dense
 features, ``F.dropout(p=0.6)`` before each layer, ``GATConv(F, 8, heads=8,
@@ -21,6 +22,12 @@ steadier figure. With 2 threads on a busy machine, OpenMP's spinning workers
 can inflate both numbers many times over; set ``OMP_WAIT_POLICY=PASSIVE``
 (or use ``--threads 1``) there. Before timing, the script checks that both models give the same
 outputs with dropout off.
+
+With ``--device cuda`` every step is timed between two ``torch.cuda.synchronize()``
+calls, so the wall time is the GPU's; the CPU time is then only the host's
+share. ``--stacked R`` also times one step of ``R`` seeds trained side by side
+(:mod:`gattut.graph.stacked`, the paper's dropouts) and prints the time per
+seed, the figure that decides how long a 100-seed ledger row takes.
 """
 
 from __future__ import annotations
@@ -80,22 +87,27 @@ class PyGGAT(torch.nn.Module):
         return self.conv2(x, edge_index)
 
 
-def make_step(model, x, edge_index, y, mask):
+def make_step(model, x, edge_index, y, mask, device: torch.device):
     opt = torch.optim.Adam(model.parameters(), lr=0.005, weight_decay=5e-4)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     def step() -> tuple[float, float]:
+        sync()
         t0, c0 = time.perf_counter(), time.process_time()
         model.train()
         opt.zero_grad()
-        loss = F.cross_entropy(model(x, edge_index)[mask], y[mask])
+        logits = model(x, edge_index)  # (N, C), or (R, N, C) for stacked seeds
+        loss = F.cross_entropy(logits[..., mask, :].reshape(-1, logits.shape[-1]),
+                               y[mask].repeat(logits.numel() // (logits.shape[-1] * y.shape[0])))
         loss.backward()
         opt.step()
+        sync()
         return time.perf_counter() - t0, time.process_time() - c0
 
     return step
 
 
-def run(name: str, repeats: int, warmup: int) -> None:
+def run(name: str, repeats: int, warmup: int, device: torch.device, stacked: int) -> None:
     graph, source = load(name)
     x_dense = graph.x.to_dense() if graph.is_sparse else graph.x
     x_sparse = x_dense.to_sparse_csr()
@@ -117,13 +129,24 @@ def run(name: str, repeats: int, warmup: int) -> None:
     print(f"  same weights, dropout off: max |ours - PyG| = {diff:.2e} "
           f"({'OK' if diff < 1e-4 else 'MISMATCH'})")
 
-    y, mask = graph.y, graph.train_mask
-    steps = {"pyg": make_step(pyg, x_dense, graph.edge_index, y, mask),
-             "ours": make_step(ours, x_sparse, graph.edge_index, y, mask)}
-    wall: dict[str, list[float]] = {"pyg": [], "ours": []}
-    cpu: dict[str, list[float]] = {"pyg": [], "ours": []}
+    ours, pyg = ours.to(device), pyg.to(device)
+    x_dense, x_sparse = x_dense.to(device), x_sparse.to(device)
+    edge_index, y, mask = graph.edge_index.to(device), graph.y.to(device), graph.train_mask.to(device)
+    steps = {"pyg": make_step(pyg, x_dense, edge_index, y, mask, device),
+             "ours": make_step(ours, x_sparse, edge_index, y, mask, device)}
+    if stacked > 1:
+        from gattut.graph.stacked import stack_models
+
+        models = []
+        for seed in range(stacked):
+            torch.manual_seed(seed)
+            models.append(GAT(graph.num_features, graph.num_classes, paper_dropout=True))
+        many = stack_models(models).to(device)
+        steps["stacked"] = make_step(many, x_sparse, edge_index, y, mask, device)
+    wall: dict[str, list[float]] = {k: [] for k in steps}
+    cpu: dict[str, list[float]] = {k: [] for k in steps}
     for r in range(warmup + repeats):
-        for key in ("pyg", "ours") if r % 2 == 0 else ("ours", "pyg"):
+        for key in list(steps) if r % 2 == 0 else list(steps)[::-1]:
             w, c = steps[key]()
             if r >= warmup:
                 wall[key].append(w)
@@ -136,6 +159,12 @@ def run(name: str, repeats: int, warmup: int) -> None:
               f"CPU time median {med_cpu[key]:7.2f} ms")
     print(f"  ratio ours / PyG: wall median {med['ours'] / med['pyg']:.3f}, "
           f"wall min {low['ours'] / low['pyg']:.3f}, CPU time {med_cpu['ours'] / med_cpu['pyg']:.3f}")
+    if "stacked" in steps:
+        per_seed = med["stacked"] / stacked
+        print(f"  {stacked} seeds stacked (paper's dropouts): step wall median {med['stacked']:.2f} ms, "
+              f"{per_seed:.3f} ms a seed; per seed / PyG step: {per_seed / med['pyg']:.3f}")
+    if device.type == "cuda":
+        print(f"  peak GPU memory {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB")
 
 
 def main() -> None:
@@ -144,12 +173,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=["cora", "citeseer"])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:k]")
+    parser.add_argument("--stacked", type=int, default=1, help="also time R seeds stacked (R > 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+    device = torch.device(args.device)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
+    print(f"torch {torch.__version__}, {where}, "
           f"median of {args.repeats} interleaved steps after {args.warmup} warm-up")
     for name in args.datasets:
-        run(name, args.repeats, args.warmup)
+        run(name, args.repeats, args.warmup, device, args.stacked)
 
 
 if __name__ == "__main__":

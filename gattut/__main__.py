@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--device", default="auto", help="auto, cpu, or cuda[:k]")
     rep.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     rep.add_argument("--fresh", action="store_true", help="discard the rows already in the ledger")
+    rep.add_argument("--stacked", type=int, default=1,
+                     help="train this many seeds at once as one stacked model (fast on a GPU; "
+                          "Planetoid rows only; default 1: one at a time)")
     return parser
 
 
@@ -208,6 +211,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     seeds = args.seeds if args.seeds is not None else (2 if args.fast else 10)
     if seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {seeds}")
+    if args.stacked < 1:
+        raise UsageError(f"--stacked must be >= 1, got {args.stacked}")
     out = args.out or ("results/fast" if args.fast else "results")
     try:
         get_device(args.device)
@@ -216,7 +221,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     ledger = run_ledger(out, seeds=seeds, datasets=datasets, models=models, device=args.device,
-                        fresh=args.fresh, max_epochs=300 if args.fast else None)
+                        fresh=args.fresh, max_epochs=300 if args.fast else None,
+                        stacked=args.stacked)
     print(f"wrote {Path(out) / 'ledger.md'} and {Path(out) / 'ledger.json'} "
           f"({sum(len(r['runs']) for r in ledger['rows'])} runs)")
     return 0

@@ -17,7 +17,8 @@ module                idea
 ``dense_gat``         DenseGATConv, the same layer with an N x N mask
 ``gatv2``             GATv2Conv (Brody et al. 2022)
 ``gated``             GatedGATConv (a gate per head, after GaAN)
-``models``            GAT, PPIGAT, GCN, MLP
+``models``            GAT, GATv2, PPIGAT, GCN, MLP
+``stacked``           many seeds of one model trained side by side
 ====================  ===============================================================
 """
 
@@ -29,7 +30,7 @@ from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.gcn import GCNConv
 from gattut.graph.graph import Graph, batch_graphs
 from gattut.graph.message_passing import propagate
-from gattut.graph.models import GAT, GCN, MLP, PPIGAT
+from gattut.graph.models import GAT, GCN, MLP, PPIGAT, GATv2
 from gattut.graph.ops import (
     add_self_loops,
     degree,
@@ -45,6 +46,7 @@ from gattut.graph.spmm import spmm, spmm_reference
 __all__ = [
     "GAT",
     "GCN",
+    "GATv2",
     "MLP",
     "PPIGAT",
     "DenseGATConv",

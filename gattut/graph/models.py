@@ -18,9 +18,10 @@ from torch import Tensor, nn
 
 from gattut.graph.features import dropout, feature_dropout, linear
 from gattut.graph.gat import GATConv
+from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.gcn import GCNConv
 
-__all__ = ["GAT", "GCN", "MLP", "PPIGAT"]
+__all__ = ["GAT", "GCN", "MLP", "PPIGAT", "GATv2"]
 
 
 class GAT(nn.Module):
@@ -55,6 +56,32 @@ class GAT(nn.Module):
         x = feature_dropout(x, self.dropout, self.training)  # (N, F), sparse stays sparse
         x = F.elu(self.conv1(x, edge_index))  # (N, heads*hidden)
         x = dropout(x, self.dropout, self.training)
+        return self.conv2(x, edge_index)  # (N, C)
+
+
+class GATv2(nn.Module):
+    """The paper's two-layer GAT with :class:`~gattut.graph.gatv2.GATv2Conv` layers.
+
+    ``dropout -> GATv2Conv(F, hidden, heads) -> ELU -> dropout ->
+    GATv2Conv(hidden*heads, C, out_heads, concat=False)``, attention dropout in both.
+
+    Shapes:
+        x: (N, F), dense or sparse; edge_index: (2, E) -> logits: (N, C).
+    """
+
+    def __init__(self, in_features: int, num_classes: int, hidden: int = 8, heads: int = 8,
+                 out_heads: int = 1, dropout: float = 0.6, attn_dropout: float | None = None):
+        super().__init__()
+        attn_dropout = dropout if attn_dropout is None else attn_dropout
+        self.dropout = dropout
+        self.conv1 = GATv2Conv(in_features, hidden, heads=heads, dropout=attn_dropout)
+        self.conv2 = GATv2Conv(hidden * heads, num_classes, heads=out_heads, concat=False,
+                               dropout=attn_dropout)
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        x = feature_dropout(x, self.dropout, self.training)  # (N, F), sparse stays sparse
+        x = F.elu(self.conv1(x, edge_index))  # (N, heads*hidden)
+        x = F.dropout(x, self.dropout, self.training)
         return self.conv2(x, edge_index)  # (N, C)
 
 

@@ -93,6 +93,11 @@ def _csr_matrix(crow: Tensor, col: Tensor, values: Tensor, num_nodes: int) -> Te
                                        check_invariants=False)
 
 
+def _no_autocast(t: Tensor):
+    """A context that turns autocast off on ``t``'s device (the sums run in ``t``'s dtype)."""
+    return torch.autocast(device_type=t.device.type, enabled=False)
+
+
 class _EdgeSpMM(torch.autograd.Function):
     """``out[:, h] = A_h @ x[:, h]`` with ``A_h[i, j] = alpha[k, h]`` for sorted edge ``k = (j, i)``.
 
@@ -107,13 +112,19 @@ class _EdgeSpMM(torch.autograd.Function):
         x_h = x.transpose(0, 1).contiguous()  # (H, N, C)
         alpha_h = alpha.t().contiguous()  # (H, E), CSR order
         out = x.new_empty(H, N, C)  # (H, N, C)
-        for h in range(H):
-            out[h] = _csr_matrix(csr.crow, csr.col, alpha_h[h], N) @ x_h[h]  # (N, N) @ (N, C)
+        with _no_autocast(x):  # autocast would cast the products back to half precision
+            for h in range(H):
+                out[h] = _csr_matrix(csr.crow, csr.col, alpha_h[h], N) @ x_h[h]  # (N, N) @ (N, C)
         ctx.save_for_backward(alpha_h, x_h, *csr)
         return out.transpose(0, 1)  # (N, H, C)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
+        with _no_autocast(grad_out):
+            return _EdgeSpMM._backward(ctx, grad_out.to(ctx.saved_tensors[1].dtype))
+
+    @staticmethod
+    def _backward(ctx, grad_out: Tensor):
         alpha_h, x_h, *parts = ctx.saved_tensors
         csr = EdgeCSR(*parts)
         H, N, C = x_h.shape
@@ -216,7 +227,13 @@ def spmm_csr(csr: EdgeCSR, alpha: Tensor, x: Tensor, num_nodes: int | None = Non
         raise ValueError(f"spmm: {alpha.shape[0]} weights for {csr.col.shape[0]} edges")
     if num_nodes is not None and num_nodes != x.shape[0]:
         raise ValueError(f"spmm: x has {x.shape[0]} rows but num_nodes is {num_nodes}")
-    out = _EdgeSpMM.apply(alpha, x, csr)  # (N, H, C)
+    # Under bf16/fp16 autocast the inputs arrive in half precision, for which torch has
+    # no sparse CSR product on every backend (the CPU's MKL kernel has none), and a sum
+    # over many neighbours loses the most there anyway: aggregate in float32.
+    dtype = torch.promote_types(alpha.dtype, x.dtype)
+    if dtype in (torch.float16, torch.bfloat16):
+        dtype = torch.float32
+    out = _EdgeSpMM.apply(alpha.to(dtype), x.to(dtype), csr)  # (N, H, C)
     return out.squeeze(1) if squeeze else out
 
 

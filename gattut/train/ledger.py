@@ -108,6 +108,8 @@ def _summary(row: dict[str, Any]) -> None:
     row["num_seeds"] = len(values)
     row["mean_epochs"] = statistics.fmean(r["epochs_run"] for r in runs)
     row["mean_time_per_epoch"] = statistics.fmean(r["time_per_epoch"] for r in runs)
+    row["wall_s"] = sum(r.get("wall_s", 0.0) for r in runs)
+    row["stacked"] = max(r.get("stacked", 1) for r in runs)
     row["status"] = "measured"
 
 
@@ -116,6 +118,12 @@ def _fmt(mean: float | None, std: float | None, metric: str) -> str:
         return ""
     digits = 1 if metric == "accuracy" else 3
     return f"{mean:.{digits}f}" + (f" +- {std:.{digits}f}" if std is not None else "")
+
+
+def _duration(seconds: float | None) -> str:
+    if not seconds:
+        return ""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def render_markdown(ledger: dict[str, Any]) -> str:
@@ -128,22 +136,25 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         "model chosen by the GAT paper's early stopping on the validation split (patience 100).",
         "Written by `python -m gattut reproduce`; every figure here was measured, none copied.",
         "",
-        "| Dataset | Model | Ours | Seeds | Paper | Epochs (mean) | Time / epoch | Machine |",
-        "| --- | --- | --- | ---: | --- | ---: | ---: | --- |",
+        "| Dataset | Model | Ours | Seeds | Paper | Epochs (mean) | Time / epoch | Row time | Machine |",
+        "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | --- |",
     ]
     for row in ledger["rows"]:
         paper = PAPER.get((row["dataset"], row["model"]))
         paper_text = f"{_fmt(paper[0], paper[1], row['metric'])} ({paper[2]})" if paper else ""
         if row.get("status") == "measured":
             cap = f" (cap {row['max_epochs']})" if row.get("max_epochs") else ""
+            stacked = row.get("stacked", 1)
+            per_epoch = f"{1000 * row['mean_time_per_epoch']:.1f} ms" + (
+                f" ({stacked} seeds at once)" if stacked > 1 else "")
             lines.append(
                 f"| {row['dataset']} | {row['model']} | {_fmt(row['mean'], row['std'], row['metric'])} "
                 f"| {row['num_seeds']} | {paper_text} | {row['mean_epochs']:.0f}{cap} "
-                f"| {1000 * row['mean_time_per_epoch']:.0f} ms | {_describe(row['machine'])} |"
+                f"| {per_epoch} | {_duration(row.get('wall_s'))} | {_describe(row['machine'])} |"
             )
         else:
             lines.append(f"| {row['dataset']} | {row['model']} | {row.get('status', 'not run')} "
-                         f"| 0 | {paper_text} | | | |")
+                         f"| 0 | {paper_text} | | | | |")
     lines += [
         "",
         "Protocol: the standard Planetoid split (20 labels a class, 500 validation, 1,000 test",
@@ -158,6 +169,12 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         "",
         "One row again: `python -m gattut reproduce --datasets cora --models gat --seeds 100",
         "--device cpu --threads 1` (seeds already in `ledger.json` are kept, missing ones run).",
+        "",
+        "Row time is the wall time of all the row's seeds (training, validation and test), which",
+        "sums the runs of several sessions when a row was filled in parts. \"Seeds at once\": the",
+        "row's seeds were trained side by side as one stacked model (`--stacked`, see",
+        "`gattut/graph/stacked.py`): the same protocol and initial weights, other dropout streams;",
+        "the time per epoch is then that of one epoch of all those seeds together.",
         "",
         "Times are wall-clock on a machine shared with other jobs: compare them within",
         "one row's machine only. Each run's gattut commit is in `ledger.json` (`code`); a row",
@@ -179,6 +196,34 @@ def _empty_row(dataset: str, model: str) -> dict[str, Any]:
     return {"dataset": dataset, "model": model, "metric": metric, "status": "not run", "runs": []}
 
 
+def _train_seeds(m: str, d: str, data: Any, seeds: list[int], overrides: dict[str, Any],
+                 stacked: bool) -> list[Any]:
+    """Train model ``m`` on dataset ``d`` for ``seeds``: one by one, or stacked in one model."""
+    from gattut.graph.stacked import stack_models
+    from gattut.train.loop import fit_inductive, fit_transductive
+    from gattut.train.registry import build_model, paper_config
+    from gattut.train.seeds import fit_stacked
+    from gattut.utils import set_seed
+
+    def make(seed: int) -> torch.nn.Module:
+        set_seed(seed)
+        first = data[0][0] if isinstance(data, tuple) else data
+        return build_model(m, d, first.num_features, first.num_classes)
+
+    if stacked:
+        models = [make(seed) for seed in seeds]
+        config = paper_config(m, d, seed=seeds[0], **overrides)
+        return fit_stacked(stack_models(models), data, config, seeds=seeds)
+    results = []
+    for seed in seeds:
+        model, config = make(seed), paper_config(m, d, seed=seed, **overrides)
+        if isinstance(data, tuple):
+            results.append(fit_inductive(model, *data, config))
+        else:
+            results.append(fit_transductive(model, data, config))
+    return results
+
+
 def run_ledger(
     out: str | Path = "results",
     seeds: int = 10,
@@ -188,18 +233,21 @@ def run_ledger(
     fresh: bool = False,
     max_epochs: int | None = None,
     log: Callable[[str], None] = print,
+    stacked: int = 1,
 ) -> dict[str, Any]:
     """Train every (dataset, model) pair for seeds ``0 .. seeds-1`` and write the ledger to ``out``.
 
     Rows already in ``out/ledger.json`` keep their seeds and get the missing
     ones added; rows for pairs not asked for are kept as they are.
+    ``stacked > 1`` trains that many seeds at once as one stacked model
+    (:mod:`gattut.train.seeds`; transductive rows only): the same protocol
+    and initial weights, other dropout streams, many times faster on a GPU.
 
     Returns the ledger (the content of ``ledger.json``).
     """
     from gattut.data import DataNotFoundError
-    from gattut.train.loop import fit_inductive, fit_transductive
-    from gattut.train.registry import build_model, load_dataset, paper_config
-    from gattut.utils import get_device, set_seed
+    from gattut.train.registry import load_dataset
+    from gattut.utils import get_device
 
     out = Path(out)
     torch_device = get_device(device)
@@ -233,30 +281,28 @@ def run_ledger(
             if row is None:
                 continue
             done = {r["seed"] for r in row["runs"]}
-            for seed in range(seeds):
-                if seed in done:
-                    continue
-                set_seed(seed)
-                overrides: dict[str, Any] = {"seed": seed, "device": device, "progress": False}
-                if max_epochs is not None:
-                    overrides["max_epochs"] = max_epochs
-                config = paper_config(m, d, **overrides)
+            todo = [seed for seed in range(seeds) if seed not in done]
+            overrides: dict[str, Any] = {"device": device, "progress": False}
+            if max_epochs is not None:
+                overrides["max_epochs"] = max_epochs
+            group = max(1, stacked) if not isinstance(data, tuple) else 1
+            for start in range(0, len(todo), group):
+                chunk = todo[start:start + group]
                 t0 = time.perf_counter()
-                if isinstance(data, tuple):
-                    train, val, test = data
-                    model = build_model(m, d, train[0].num_features, train[0].num_classes)
-                    result = fit_inductive(model, train, val, test, config)
-                else:
-                    model = build_model(m, d, data.num_features, data.num_classes)
-                    result = fit_transductive(model, data, config)
-                row["runs"].append({**result.to_dict(history=False),
-                                    "wall_s": time.perf_counter() - t0, "code": code})
+                results = _train_seeds(m, d, data, chunk, overrides, stacked=group > 1)
+                wall = (time.perf_counter() - t0) / len(chunk)
+                for result in results:
+                    run = {**result.to_dict(history=False), "wall_s": wall, "code": code}
+                    if group > 1:
+                        run["stacked"] = len(chunk)
+                    row["runs"].append(run)
+                    log(f"{d} {m} seed {result.seed}: {result.metric} {result.test_metric:.4f} "
+                        f"({result.epochs_run} epochs, {1000 * result.time_per_epoch:.0f} ms/epoch"
+                        f"{f' for {len(chunk)} seeds at once' if group > 1 else ''})")
                 row["machine"] = machine_info(torch_device)
                 if max_epochs is not None:
                     row["max_epochs"] = max_epochs
                 _summary(row)
                 _save(ledger, out)
-                log(f"{d} {m} seed {seed}: {result.metric} {result.test_metric:.4f} "
-                    f"({result.epochs_run} epochs, {1000 * result.time_per_epoch:.0f} ms/epoch)")
     _save(ledger, out)
     return ledger

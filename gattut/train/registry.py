@@ -32,13 +32,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 
-from gattut.graph.features import feature_dropout
-from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.graph import Graph
-from gattut.graph.models import GAT, GCN, MLP, PPIGAT
+from gattut.graph.models import GAT, GCN, MLP, PPIGAT, GATv2
 from gattut.train.loop import TrainConfig
 
 __all__ = [
@@ -53,32 +50,6 @@ __all__ = [
 DATASETS = ("cora", "citeseer", "pubmed", "ppi", "csbm")
 MODELS = ("gat", "gatv2", "gcn", "mlp")
 INDUCTIVE = ("ppi",)
-
-
-class GATv2(nn.Module):
-    """The paper's two-layer GAT with :class:`~gattut.graph.gatv2.GATv2Conv` layers.
-
-    ``dropout -> GATv2Conv(F, hidden, heads) -> ELU -> dropout ->
-    GATv2Conv(hidden*heads, C, out_heads, concat=False)``, attention dropout in both.
-
-    Shapes:
-        x: (N, F), dense or sparse; edge_index: (2, E) -> logits: (N, C).
-    """
-
-    def __init__(self, in_features: int, num_classes: int, hidden: int = 8, heads: int = 8,
-                 out_heads: int = 1, dropout: float = 0.6, attn_dropout: float | None = None):
-        super().__init__()
-        attn_dropout = dropout if attn_dropout is None else attn_dropout
-        self.dropout = dropout
-        self.conv1 = GATv2Conv(in_features, hidden, heads=heads, dropout=attn_dropout)
-        self.conv2 = GATv2Conv(hidden * heads, num_classes, heads=out_heads, concat=False,
-                               dropout=attn_dropout)
-
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        x = feature_dropout(x, self.dropout, self.training)  # (N, F), sparse stays sparse
-        x = F.elu(self.conv1(x, edge_index))  # (N, heads*hidden)
-        x = F.dropout(x, self.dropout, self.training)
-        return self.conv2(x, edge_index)  # (N, C)
 
 
 def _check(name: str, kind: str, known: tuple[str, ...]) -> str:

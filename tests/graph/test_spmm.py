@@ -69,3 +69,18 @@ def test_edge_pair_sum_values_and_gradients(tricky_edges):
     expected = src[edge_index[0]] + dst[edge_index[1]]
     torch.testing.assert_close(out, expected[csr.perm])
     assert torch.autograd.gradcheck(lambda s, d: edge_pair_sum(csr, s, d), (src, dst))
+
+
+def test_spmm_under_bf16_autocast_sums_in_float32():
+    """torch has no bf16 CSR product on the CPU; under autocast the sum runs in float32."""
+    torch.manual_seed(0)
+    edge_index = torch.tensor([[0, 1, 2, 2, 3], [1, 0, 0, 3, 2]])
+    alpha = torch.rand(5, 2, requires_grad=True)
+    x = torch.randn(4, 2, 3, requires_grad=True)
+    expected = spmm(edge_index, alpha, x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = spmm(edge_index, alpha, x.to(torch.bfloat16))
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, expected, atol=2e-2, rtol=2e-2)
+    out.sum().backward()
+    assert alpha.grad is not None and x.grad is not None

@@ -61,3 +61,15 @@ def test_paper_numbers():
 def test_machine_info_names_cpu_and_torch():
     info = ledger_module.machine_info("cpu")
     assert info["torch"] and info["cpu"] and info["torch_threads"] >= 1
+
+
+def test_stacked_rows_run_seeds_side_by_side(fake_cora, tmp_path, monkeypatch):
+    """--stacked R: seeds in groups of R, each run marked, the row's time and mode in the table."""
+    monkeypatch.setenv("GATTUT_DATA", str(tmp_path / "no-data"))
+    ledger = run_ledger(tmp_path, seeds=3, datasets=["cora"], models=["gat"], device="cpu",
+                        max_epochs=4, log=lambda s: None, stacked=2)
+    row = next(r for r in ledger["rows"] if (r["dataset"], r["model"]) == ("cora", "gat"))
+    assert [r["seed"] for r in row["runs"]] == [0, 1, 2]
+    assert [r["stacked"] for r in row["runs"]] == [2, 2, 1]
+    assert row["stacked"] == 2 and row["wall_s"] > 0
+    assert "(2 seeds at once)" in render_markdown(ledger)
