@@ -3,6 +3,7 @@
 # (stacked seeds), the step time against PyG, and the serial GPU epoch time.
 #
 #   OUT=/tmp/cuda GATTUT_DATA=../shared/data bash benchmarks/cuda.sh
+#   MODELS=gat OUT=/tmp/cuda GATTUT_DATA=../shared/data bash benchmarks/cuda.sh   # GAT rows only
 #
 # Needs torch with CUDA and torch_geometric (for the comparison); runs from the
 # repository root without installing gattut. Each step has its own time limit, so
@@ -12,6 +13,7 @@ OUT=${OUT:-results/cuda-run}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 GATTUT_OFFLINE=1 PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 PY=${PYTHON:-python3}
+MODELS=${MODELS:-gat,gatv2,gcn,mlp}
 step() {
     local limit=$1; shift
     echo "== $(date +%T) [$limit s] $*"
@@ -22,11 +24,10 @@ step() {
 }
 nvidia-smi -L
 $PY -c "import torch, torch_geometric; print('torch', torch.__version__, 'pyg', torch_geometric.__version__, torch.cuda.get_device_name())"
-step 60 $PY -m pytest -q -p no:cacheprovider tests/train/test_cuda.py tests/train/test_seeds.py tests/graph/test_stacked.py
-step 150 $PY -m gattut reproduce --datasets cora,citeseer --models gat --seeds 100 --stacked 100 \
+step 90 $PY -m pytest -q -p no:cacheprovider tests/train/test_cuda.py tests/train/test_seeds.py \
+    tests/graph/test_stacked.py tests/graph/test_gat.py tests/graph/test_spmm.py
+step 300 $PY -m gattut reproduce --datasets cora,citeseer --models "$MODELS" --seeds 100 --stacked 100 \
     --device cuda --out "$OUT/ledger" --fresh
 step 60 $PY benchmarks/gat.py --device cuda --repeats 50 --warmup 10 --stacked 100
-step 150 $PY -m gattut reproduce --datasets cora,citeseer --models gcn,mlp,gatv2 --seeds 100 --stacked 100 \
-    --device cuda --out "$OUT/ledger"
 step 40 $PY -m gattut train --dataset cora --model gat --seeds 2 --device cuda --no-progress
 echo "== done $(date +%T)"

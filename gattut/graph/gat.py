@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import check_features, dropout, feature_dropout, linear
+from gattut.graph.features import check_features, dropout, feature_dropout, grouped_linear, linear
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
 from gattut.graph.spmm import (
     EdgeCSR,
@@ -82,6 +82,14 @@ class GATConv(nn.Module):
             ``in_drop`` inside each attention head); 0 leaves input dropout to the model.
         value_dropout: dropout on ``z_j = W h_j`` where it is summed (step 4) but not where it is
             scored (the original code drops ``seq_fts`` a second time before the sum).
+        attention_bias: add a learned scalar ``b`` per head inside the score,
+            ``e_ij = LeakyReLU(a_dst^T z_i + a_src^T z_j + b)``. The original code computes the two
+            halves with ``conv1d`` layers, which carry a bias each; only their sum matters, and
+            because LeakyReLU is not shift-invariant, it does change the attention.
+        per_head_init: draw ``W`` and ``a`` with the Glorot bounds of each head's own matrices,
+            as the original code's per-head ``conv1d`` kernels are drawn: ``W_k`` is ``C x F``
+            (bound ``sqrt(6 / (F + C))``) and ``a_k`` is ``1 x C`` (``sqrt(6 / (C + 1))``). The
+            default follows PyG: ``W`` as one ``H*C x F`` matrix, ``a`` as one ``H x C`` matrix.
 
     The fast path sorts the edges by target; the layer remembers the sorted
     form of the last ``edge_index`` tensor it saw (``O(E)`` memory, see
@@ -97,7 +105,8 @@ class GATConv(nn.Module):
     def __init__(self, in_features: int, out_features: int, heads: int = 1, concat: bool = True,
                  negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
                  bias: bool = True, residual: bool = False, aggregation: str = "sparse",
-                 input_dropout: float = 0.0, value_dropout: float = 0.0):
+                 input_dropout: float = 0.0, value_dropout: float = 0.0,
+                 attention_bias: bool = False, per_head_init: bool = False):
         super().__init__()
         if aggregation not in ("sparse", "gather"):
             raise ValueError(f"aggregation must be 'sparse' or 'gather', got {aggregation!r}")
@@ -116,13 +125,24 @@ class GATConv(nn.Module):
         self.att_dst = nn.Parameter(torch.empty(1, heads, out_features))  # a_dst
         self.res = nn.Linear(in_features, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
+        self.att_bias = nn.Parameter(torch.zeros(1, heads)) if attention_bias else None  # b
+        self.per_head_init = per_head_init
         self._cache = GraphCache()  # the sorted edges of the last edge_index seen
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        nn.init.xavier_uniform_(self.lin.weight)
-        glorot_(self.att_src)
-        glorot_(self.att_dst)
+        if self.per_head_init:
+            C, F_ = self.out_features, self.in_features
+            with torch.no_grad():
+                self.lin.weight.uniform_(-math.sqrt(6.0 / (F_ + C)), math.sqrt(6.0 / (F_ + C)))
+                for a in (self.att_src, self.att_dst):
+                    a.uniform_(-math.sqrt(6.0 / (C + 1)), math.sqrt(6.0 / (C + 1)))
+        else:
+            nn.init.xavier_uniform_(self.lin.weight)
+            glorot_(self.att_src)
+            glorot_(self.att_dst)
+        if self.att_bias is not None:
+            nn.init.zeros_(self.att_bias)
         if self.res is not None:
             nn.init.xavier_uniform_(self.res.weight)
         if self.bias is not None:
@@ -142,7 +162,10 @@ class GATConv(nn.Module):
         check_features(x, self.in_features, where)
 
         # 1) project: z_i = W h_i, one C-wide vector per head.
-        if self.training and self.input_dropout > 0:
+        if self.training and self.input_dropout > 0 and x.is_cuda and x.layout == torch.sparse_csr:
+            # The same per-head masks in one block-diagonal product (fewer launches on a GPU).
+            z = grouped_linear(x, self.lin.weight.view(H, C, -1), self.input_dropout)  # (N, H, C)
+        elif self.training and self.input_dropout > 0:
             # One input-dropout mask per head, as the original code draws them.
             weights = self.lin.weight.view(H, C, -1)  # (H, C, F)
             z = torch.stack(
@@ -171,6 +194,8 @@ class GATConv(nn.Module):
             pair_sum = edge_pair_sum(csr, score_src, score_dst)  # (E, H), sorted edges
         else:
             pair_sum = score_src.index_select(0, j) + score_dst.index_select(0, i)  # (E, H)
+        if self.att_bias is not None:
+            pair_sum = pair_sum + self.att_bias  # (E, H) + (1, H): the original code's conv1d biases
         # In place: the sum is a fresh tensor, and LeakyReLU's gradient can be read
         # from its output, so autograd keeps one (E, H) tensor here instead of two.
         scores = F.leaky_relu_(pair_sum, self.negative_slope)  # (E, H)

@@ -38,19 +38,25 @@ class GAT(nn.Module):
 
     def __init__(self, in_features: int, num_classes: int, hidden: int = 8, heads: int = 8,
                  out_heads: int = 1, dropout: float = 0.6, attn_dropout: float | None = None,
-                 paper_dropout: bool = False):
+                 paper_dropout: bool = False, original: bool = False):
         super().__init__()
         attn_dropout = dropout if attn_dropout is None else attn_dropout
+        # original=True: the original code's model in every detail we know of: its
+        # dropouts (paper_dropout), a bias inside each head's score and per-head Glorot
+        # bounds (GATConv's attention_bias and per_head_init). The ledger uses it.
+        paper_dropout = paper_dropout or original
         # paper_dropout=False: PyG's examples/gat.py, one input mask shared by all heads.
         # paper_dropout=True: the original code, where each head draws its own input mask
         # and W h is dropped again before the weighted sum (see GATConv's input_dropout
         # and value_dropout). The reproduction ledger uses the paper's.
         self.dropout = 0.0 if paper_dropout else dropout
         inner = dropout if paper_dropout else 0.0
+        faithful = {"attention_bias": original, "per_head_init": original}
         self.conv1 = GATConv(in_features, hidden, heads=heads, dropout=attn_dropout,
-                             input_dropout=inner, value_dropout=inner)
+                             input_dropout=inner, value_dropout=inner, **faithful)
         self.conv2 = GATConv(hidden * heads, num_classes, heads=out_heads, concat=False,
-                             dropout=attn_dropout, input_dropout=inner, value_dropout=inner)
+                             dropout=attn_dropout, input_dropout=inner, value_dropout=inner,
+                             **faithful)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         x = feature_dropout(x, self.dropout, self.training)  # (N, F), sparse stays sparse

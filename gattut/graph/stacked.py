@@ -45,63 +45,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import _csr, check_features, dropout, is_sparse, linear
+from gattut.graph.features import check_features, dropout, grouped_linear, is_sparse, linear
 from gattut.graph.gat import GATConv
 from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.models import GAT, GCN, MLP, GATv2
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax, sym_norm
-from gattut.graph.spmm import EdgeCSR, GraphCache, csr_by_target, edge_pair_sum
+from gattut.graph.spmm import EdgeCSR, GraphCache, csr_by_target, edge_pair_sum, spmm_segments
 
 __all__ = ["StackedModel", "stack_models", "stacked_linear"]
 
 
 # ------------------------------------------------------------ shared pieces
-class _BlockCache:
-    """The index arrays of ``blockdiag(X, ..., X)`` (G copies) for the last CSR ``X`` seen.
-
-    Dropout changes only the stored values, so the structure (and the
-    transposed structure the backward pass caches) is built once per run.
-    """
-
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._value: tuple[Tensor, Tensor] | None = None
-
-    def get(self, crow: Tensor, col: Tensor, num_features: int, groups: int) -> tuple[Tensor, Tensor]:
-        key = (crow.data_ptr(), col.data_ptr(), crow.numel(), col.numel(), num_features, groups)
-        if key != self._key:
-            nnz, device = col.numel(), col.device
-            small = groups * max(nnz, num_features) < 2**31 - 1
-            dtype = torch.int32 if small else torch.long
-            offsets = torch.arange(groups, device=device, dtype=torch.long)  # (G,)
-            rows = crow[:-1].long().unsqueeze(0) + nnz * offsets.unsqueeze(1)  # (G, N)
-            end = torch.tensor([groups * nnz], device=device, dtype=torch.long)
-            big_crow = torch.cat([rows.reshape(-1), end]).to(dtype)  # (G*N + 1,)
-            big_col = (col.long().unsqueeze(0) + num_features * offsets.unsqueeze(1))  # (G, nnz)
-            self._value = (big_crow, big_col.reshape(-1).to(dtype))  # (G*nnz,)
-            self._key = key
-        return self._value
-
-
-_block_cache = _BlockCache()
-
-
-def _grouped_sparse(x: Tensor, weight: Tensor, p: float) -> Tensor:
-    """``dropout_g(X) @ W_g^T`` for G groups with their own masks, as one block-diagonal product.
-
-    Shapes:
-        x: (N, F) CSR; weight: (G, K, F) -> (N, G, K).
-    """
-    G, K, F_ = weight.shape
-    N = x.shape[0]
-    values = dropout(x.values().unsqueeze(0).expand(G, -1), p)  # (G, nnz): G masks
-    crow, col = _block_cache.get(x.crow_indices(), x.col_indices(), F_, G)
-    blocks = _csr(crow, col, values.reshape(-1), (G * N, G * F_))  # blockdiag(X_1, .., X_G)
-    stacked = weight.transpose(0, 1).reshape(K, G * F_)  # (K, G*F): [W_1 | .. | W_G]
-    out = linear(blocks, stacked)  # (G*N, G*F) @ (G*F, K) -> (G*N, K)
-    return out.view(G, N, K).transpose(0, 1)  # (N, G, K)
-
-
 def stacked_linear(x: Tensor, weight: Tensor, p: float = 0.0, training: bool = False,
                    per_head: bool = False) -> Tensor:
     """``z[:, r, h] = dropout(x_r) @ W[r, h]^T`` for every seed ``r`` and head ``h``.
@@ -125,7 +79,7 @@ def stacked_linear(x: Tensor, weight: Tensor, p: float = 0.0, training: bool = F
         if is_sparse(x):
             if x.layout != torch.sparse_csr:
                 x = x.to_sparse_csr()
-            out = _grouped_sparse(x, groups, p)  # (N, G, K')
+            out = grouped_linear(x, groups, p)  # (N, G, K')
         else:
             G = groups.shape[0]
             masked = dropout(x.unsqueeze(0).expand(G, N, F_), p)  # (G, N, F)
@@ -143,37 +97,25 @@ def stacked_linear(x: Tensor, weight: Tensor, p: float = 0.0, training: bool = F
     return out.view(R, N, H, K).permute(1, 0, 2, 3)  # (N, R, H, K)
 
 
-def _aggregate(csr: EdgeCSR, alpha: Tensor, z: Tensor) -> Tensor:
-    """``out_i = sum_j alpha_ij z_j`` per column, by gathering messages and summing segments.
-
-    The package's :func:`gattut.graph.spmm.spmm_csr` runs one sparse product
-    a head, which is the fast choice for 8 heads and the slow one for 800.
-    Here all columns go at once: gather ``z_j`` for every edge, scale, and
-    sum each target's contiguous run of edges (they are sorted by target).
-
-    Shapes:
-        alpha: (E, G) in CSR order; z: (N, G, C) -> (N, G, C).
-    """
-    messages = alpha.unsqueeze(-1) * z.index_select(0, csr.col)  # (E, G, 1) * (E, G, C)
-    return torch.segment_reduce(messages, "sum", offsets=csr.crow, axis=0, unsafe=True)  # (N, G, C)
-
-
-def _attend(z: Tensor, att_src: Tensor, att_dst: Tensor, csr: EdgeCSR, slope: float,
-            p_attn: float, p_value: float, training: bool) -> Tensor:
+def _attend(z: Tensor, att_src: Tensor, att_dst: Tensor, att_bias: Tensor | None, csr: EdgeCSR,
+            slope: float, p_attn: float, p_value: float, training: bool) -> Tensor:
     """GAT's equations (2)-(4) for every seed and head at once (seeds folded into heads).
 
     Shapes:
-        z: (N, R, H, C); att_src, att_dst: (R, H, C) -> (N, R, H, C).
+        z: (N, R, H, C); att_src, att_dst: (R, H, C); att_bias: (R, H) or None -> (N, R, H, C).
     """
     N, R, H, C = z.shape
     z = z.reshape(N, R * H, C)  # (N, R*H, C): seeds are just more heads
     score_src = (z * att_src.reshape(1, R * H, C)).sum(-1)  # (N, R*H): a_src^T z_j
     score_dst = (z * att_dst.reshape(1, R * H, C)).sum(-1)  # (N, R*H): a_dst^T z_i
-    scores = F.leaky_relu_(edge_pair_sum(csr, score_src, score_dst), slope)  # (E, R*H)
+    pair_sum = edge_pair_sum(csr, score_src, score_dst)  # (E, R*H)
+    if att_bias is not None:
+        pair_sum = pair_sum + att_bias.reshape(1, R * H)
+    scores = F.leaky_relu_(pair_sum, slope)  # (E, R*H)
     alpha = edge_softmax(scores, csr.row, N, csr.crow)  # (E, R*H)
     alpha = dropout(alpha, p_attn, training)
     z = dropout(z, p_value, training)  # the original code drops W h again before the sum
-    return _aggregate(csr, alpha, z).view(N, R, H, C)  # (N, R, H, C)
+    return spmm_segments(csr, alpha, z).view(N, R, H, C)  # (N, R, H, C)
 
 
 def _attend_v2(x_l: Tensor, x_r: Tensor, att: Tensor, csr: EdgeCSR, slope: float,
@@ -188,7 +130,7 @@ def _attend_v2(x_l: Tensor, x_r: Tensor, att: Tensor, csr: EdgeCSR, slope: float
     hidden = F.leaky_relu(x_r.index_select(0, csr.row) + x_l.index_select(0, csr.col), slope)
     scores = (hidden * att.reshape(1, R * H, C)).sum(-1)  # (E, R*H, C) -> (E, R*H)
     alpha = dropout(edge_softmax(scores, csr.row, N, csr.crow), p_attn, training)  # (E, R*H)
-    return _aggregate(csr, alpha, x_l).view(N, R, H, C)  # (N, R, H, C)
+    return spmm_segments(csr, alpha, x_l).view(N, R, H, C)  # (N, R, H, C)
 
 
 # ------------------------------------------------------------ the stacked models
@@ -288,6 +230,10 @@ class StackedModel(nn.Module):
             return self._gcn(x, csr, weight)
         return self._gatv2(x, csr)
 
+    def _maybe(self, name: str) -> Tensor | None:
+        """The stacked parameter ``name`` squeezed to ``(R, H)``, or None if the model has none."""
+        return self.stacked(name).squeeze(1) if name in self.names else None
+
     def _weight(self, name: str, heads: int) -> Tensor:
         """A stacked ``(R, heads*K, F)`` weight viewed as ``(R, heads, K, F)``."""
         w = self.stacked(name)
@@ -302,7 +248,8 @@ class StackedModel(nn.Module):
         z = stacked_linear(x, self._weight("conv1.lin.weight", H1),
                            self.input_dropout[0] if per_head else self.dropout, t, per_head)  # (N, R, H1, C1)
         h = _attend(z, self.stacked("conv1.att_src").squeeze(1), self.stacked("conv1.att_dst").squeeze(1),
-                    csr, self.slope, self.attn_dropout[0], self.value_dropout[0], t)  # (N, R, H1, C1)
+                    self._maybe("conv1.att_bias"), csr, self.slope, self.attn_dropout[0],
+                    self.value_dropout[0], t)  # (N, R, H1, C1)
         h = h.reshape(N, R, -1) if c1 else h.mean(dim=2)  # (N, R, H1*C1)
         h = F.elu(h + self.stacked("conv1.bias"))
         h = dropout(h, self.dropout, t)
@@ -310,7 +257,8 @@ class StackedModel(nn.Module):
         z = stacked_linear(h, self._weight("conv2.lin.weight", H2), self.input_dropout[1], t,
                            per_head=True)  # (N, R, H2, C)
         out = _attend(z, self.stacked("conv2.att_src").squeeze(1), self.stacked("conv2.att_dst").squeeze(1),
-                      csr, self.slope, self.attn_dropout[1], self.value_dropout[1], t)  # (N, R, H2, C)
+                      self._maybe("conv2.att_bias"), csr, self.slope, self.attn_dropout[1],
+                      self.value_dropout[1], t)  # (N, R, H2, C)
         out = out.reshape(N, R, -1) if c2 else out.mean(dim=2)  # (N, R, C)
         return (out + self.stacked("conv2.bias")).transpose(0, 1)  # (R, N, C)
 
@@ -338,7 +286,7 @@ class StackedModel(nn.Module):
         h = x
         for layer in ("conv1", "conv2"):
             z = stacked_linear(h, self.stacked(f"{layer}.lin.weight").unsqueeze(1), self.dropout, t)
-            h = _aggregate(csr, weights, z.squeeze(2)) + self.stacked(f"{layer}.bias")  # (N, R, K)
+            h = spmm_segments(csr, weights, z.squeeze(2)) + self.stacked(f"{layer}.bias")  # (N, R, K)
             if layer == "conv1":
                 h = F.relu(h)
         return h.transpose(0, 1)  # (R, N, C)

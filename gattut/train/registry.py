@@ -99,8 +99,9 @@ def build_model(model: str, dataset: str, in_features: int, num_classes: int,
     if m in ("gat", "gatv2"):
         kwargs = {"hidden": 8, "heads": 8, "out_heads": 8 if d == "pubmed" else 1, "dropout": 0.6}
         if m == "gat":
-            # The original code's dropouts: one input mask per head, W h dropped before the sum.
-            kwargs["paper_dropout"] = True
+            # The original code's model: one input mask per head, W h dropped before the sum,
+            # a bias in each head's score, per-head Glorot bounds (see GAT's ``original``).
+            kwargs["original"] = True
         kwargs.update(overrides)
         return (GAT if m == "gat" else GATv2)(in_features, num_classes, **kwargs)
     if m == "gcn":
@@ -119,4 +120,7 @@ def paper_config(model: str, dataset: str, **overrides: Any) -> TrainConfig:
         config = replace(config, lr=0.005, weight_decay=0.0, batch_size=2)
     elif m in ("gcn", "mlp"):
         config = replace(config, lr=0.01, weight_decay=5e-4)
+    if m == "gat":
+        # The original code's L2 term reaches the biases too (see make_optimizer).
+        config = replace(config, decay_bias=True)
     return replace(config, **overrides)

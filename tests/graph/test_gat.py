@@ -214,3 +214,59 @@ def test_paper_dropouts_change_nothing_in_eval_and_draw_per_head_masks():
     kept = out != 0
     torch.testing.assert_close(out[kept], (x.unsqueeze(1).expand_as(out) / 0.5)[kept])
     assert len({tuple(kept[:, h].flatten().tolist()) for h in range(4)}) == 4
+
+
+@pytest.mark.parametrize("aggregation", ["sparse", "gather"])
+def test_attention_bias_sits_inside_the_leaky_relu(tricky_edges, aggregation):
+    """e_ij = LeakyReLU(a_dst^T z_i + a_src^T z_j + b): zero b changes nothing, a nonzero b
+    changes alpha (LeakyReLU is not shift-invariant) exactly as the formula says."""
+    edge_index, num_nodes = tricky_edges
+    torch.manual_seed(0)
+    x = torch.randn(num_nodes, 4)
+    plain = GATConv(4, 3, heads=2, aggregation=aggregation)
+    biased = GATConv(4, 3, heads=2, aggregation=aggregation, attention_bias=True)
+    biased.load_state_dict({**plain.state_dict(), "att_bias": torch.zeros(1, 2)})
+    torch.testing.assert_close(biased(x, edge_index), plain(x, edge_index))
+    with torch.no_grad():
+        biased.att_bias.copy_(torch.tensor([[0.7, -1.3]]))
+    _, (loops, alpha) = biased(x, edge_index, return_attention=True)
+    z = (x @ biased.lin.weight.T).view(-1, 2, 3)  # (N, H, C)
+    j, i = loops
+    e = torch.nn.functional.leaky_relu(
+        (z[i] * biased.att_dst).sum(-1) + (z[j] * biased.att_src).sum(-1) + biased.att_bias, 0.2)
+    expected = torch.zeros_like(e)
+    for node in range(x.shape[0]):
+        into = i == node
+        if into.any():
+            expected[into] = torch.softmax(e[into], dim=0)
+    torch.testing.assert_close(alpha, expected)
+    assert not torch.allclose(alpha, plain(x, edge_index, return_attention=True)[1][1])
+
+
+def test_per_head_init_uses_each_heads_glorot_bounds():
+    torch.manual_seed(0)
+    layer = GATConv(1433, 8, heads=8, per_head_init=True)
+    w_bound, a_bound = (6 / (1433 + 8)) ** 0.5, (6 / (8 + 1)) ** 0.5
+    assert 0.9 * w_bound < layer.lin.weight.abs().max() <= w_bound
+    assert 0.8 * a_bound < layer.att_src.abs().max() <= a_bound
+    default = GATConv(1433, 8, heads=8)
+    assert default.lin.weight.abs().max() <= (6 / (1433 + 64)) ** 0.5 < w_bound
+
+
+def test_grouped_input_dropout_path_draws_a_mask_per_head(monkeypatch):
+    """grouped_linear, GATConv's GPU path for per-head input dropout (one block-diagonal
+    product), gives what one product per head gives with the same masks."""
+    import gattut.graph.features as features
+
+    torch.manual_seed(0)
+    x = (torch.rand(6, 5) * (torch.rand(6, 5) > 0.4)).to_sparse_csr()
+    layer = GATConv(5, 3, heads=4, input_dropout=0.5).train()
+    z_loop = []
+    masks = torch.rand(4, x.values().numel()) >= 0.5  # (H, nnz)
+    monkeypatch.setattr(features, "dropout", lambda v, p, training=True: v * masks.to(v.dtype) / (1 - p))
+    z = features.grouped_linear(x, layer.lin.weight.view(4, 3, 5), 0.5)  # (N, H, C)
+    for h in range(4):
+        dropped = torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), x.values() * masks[h] / 0.5,
+                                          x.shape)
+        z_loop.append(dropped.to_dense() @ layer.lin.weight.view(4, 3, 5)[h].T)
+    torch.testing.assert_close(z, torch.stack(z_loop, dim=1))

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+import gattut.graph.features as features_module
 import gattut.graph.stacked as stacked_module
 from gattut import set_seed
 from gattut.data.synthetic import contextual_sbm
@@ -13,6 +14,7 @@ CASES = [
     (GAT, {"paper_dropout": True}),
     (GAT, {}),
     (GAT, {"out_heads": 3, "paper_dropout": True}),
+    (GAT, {"original": True}),
     (GATv2, {}),
     (GCN, {}),
     (MLP, {}),
@@ -38,6 +40,10 @@ def _models(cls, kw, seeds=3):
 @pytest.mark.parametrize("layout", ["dense", "sparse"])
 def test_stacked_equals_each_model_values_and_gradients(graph, cls, kw, layout):
     models = _models(cls, kw)
+    for m in models:  # nonzero score biases, so that they are compared too
+        for name, p in m.named_parameters():
+            if name.endswith("att_bias"):
+                p.data.uniform_(-1, 1)
     stacked = stack_models(models).eval()
     x = graph.x.double()
     x = x.to_sparse_csr() if layout == "sparse" else x
@@ -86,6 +92,7 @@ def test_per_head_masks_go_to_their_own_head(monkeypatch, layout):
     """Each (seed, head) block gets its own mask; checked against the masked dense product."""
     record = []
     monkeypatch.setattr(stacked_module, "dropout", _recording_dropout(record))
+    monkeypatch.setattr(features_module, "dropout", _recording_dropout(record))  # grouped_linear's
     torch.manual_seed(0)
     x = torch.rand(5, 4, dtype=torch.float64) * (torch.rand(5, 4) > 0.3)
     weight = torch.randn(2, 3, 6, 4, dtype=torch.float64)  # (R, H, K, F)
