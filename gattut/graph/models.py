@@ -32,6 +32,16 @@ class GAT(nn.Module):
     Paper settings: hidden 8, heads 8, dropout 0.6 on inputs and attention; one output head
     (Cora, CiteSeer), 8 output heads for PubMed.
 
+    Three versions of the same model:
+
+    - the default, PyG's ``examples/gat.py``: one input-dropout mask shared by all heads;
+    - ``paper_dropout=True``: the original code's dropouts (a mask per head, ``W h``
+      dropped again before the sum; GATConv's ``input_dropout`` and ``value_dropout``);
+    - ``original=True``: those dropouts plus the rest of the original code's model, a
+      learned bias in each head's score and per-head Glorot bounds (GATConv's
+      ``attention_bias`` and ``per_head_init``). ``build_model("gat", ...)`` and the
+      ledger use this one.
+
     Shapes:
         x: (N, F), dense or sparse; edge_index: (2, E) -> logits: (N, C).
     """

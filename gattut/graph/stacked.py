@@ -312,7 +312,7 @@ def stack_models(models: Sequence[nn.Module]) -> StackedModel:
         models = []
         for seed in range(100):
             gattut.set_seed(seed)
-            models.append(GAT(F, C, paper_dropout=True))
+            models.append(GAT(F, C, original=True))
         stacked = stack_models(models)   # logits = stacked(x, edge_index): (100, N, C)
     """
     return StackedModel(models)

@@ -50,11 +50,14 @@ class GATConv(keras.layers.Layer):
         add_self_loops: drop existing loops, then add one ``i -> i`` per node.
         bias: add a learned bias to the output.
         residual: add a linear projection of the input to the output.
+        attention_bias: a learned scalar per head inside the score (the original code's),
+            ``e_ij = LeakyReLU(a_dst^T z_i + a_src^T z_j + b)``; see the PyTorch layer.
         seed: seed of the attention dropout.
 
     Weights (PyTorch name in brackets; kernels are the transposed ``Linear`` weights):
     ``kernel`` (F, H*C) [``lin.weight``], ``att_src`` and ``att_dst`` (1, H, C),
-    ``res_kernel`` (F, H*C or C) [``res.weight``], ``bias`` (H*C or C).
+    ``res_kernel`` (F, H*C or C) [``res.weight``], ``bias`` (H*C or C),
+    ``att_bias`` (1, H) [``att_bias``].
 
     ``call(x, edge_index, return_attention=False, training=False)``; ``x`` may
     be a ``tf.SparseTensor`` (Cora's features are 99% zeros).
@@ -81,6 +84,7 @@ class GATConv(keras.layers.Layer):
         add_self_loops: bool = True,
         bias: bool = True,
         residual: bool = False,
+        attention_bias: bool = False,
         seed=None,
         **kwargs,
     ):
@@ -127,6 +131,11 @@ class GATConv(keras.layers.Layer):
         self.bias = (
             self.add_weight(shape=(total,), initializer="zeros", name="bias") if bias else None
         )
+        self.att_bias = (
+            self.add_weight(shape=(1, H), initializer="zeros", name="att_bias")
+            if attention_bias
+            else None
+        )  # b
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
 
@@ -151,9 +160,10 @@ class GATConv(keras.layers.Layer):
         if self.add_self_loops:
             edge_index = add_self_loops(edge_index, N)
         j, i = edge_index[0], edge_index[1]
-        scores = tf.nn.leaky_relu(
-            tf.gather(score_src, j) + tf.gather(score_dst, i), alpha=self.negative_slope
-        )  # (E, H)
+        pair_sum = tf.gather(score_src, j) + tf.gather(score_dst, i)  # (E, H)
+        if self.att_bias is not None:
+            pair_sum = pair_sum + self.att_bias  # (E, H) + (1, H)
+        scores = tf.nn.leaky_relu(pair_sum, alpha=self.negative_slope)  # (E, H)
 
         # 3) edge softmax over the incoming edges of each target i, then attention dropout.
         alpha = edge_softmax(scores, i, N)  # (E, H)
@@ -190,6 +200,7 @@ class GATConv(keras.layers.Layer):
             add_self_loops=self.add_self_loops,
             bias=self.use_bias,
             residual=self.residual,
+            attention_bias=self.att_bias is not None,
         )
         return config
 
@@ -199,7 +210,7 @@ def load_torch_weights(keras_layer: GATConv, torch_layer) -> GATConv:
 
     Works for :class:`gattut.graph.gat.GATConv` and for PyTorch Geometric's
     ``GATConv`` (same parameter names: ``lin.weight``, ``att_src``,
-    ``att_dst``, ``bias``, ``res.weight``). ``Linear`` weights are transposed
+    ``att_dst``, ``bias``, ``res.weight``, and ours' ``att_bias``). ``Linear`` weights are transposed
     into Keras kernels (``kernel = lin.weight.T``). Returns ``keras_layer``.
 
     Raises:
@@ -233,9 +244,11 @@ def load_torch_weights(keras_layer: GATConv, torch_layer) -> GATConv:
     ]
     torch_res = getattr(torch_layer, "res", None)
     torch_bias = getattr(torch_layer, "bias", None)
+    torch_att_bias = getattr(torch_layer, "att_bias", None)
     for label, ours, theirs in (
         ("residual", keras_layer.res_kernel, torch_res),
         ("bias", keras_layer.bias, torch_bias),
+        ("attention_bias", keras_layer.att_bias, torch_att_bias),
     ):
         if (ours is None) != (theirs is None):
             raise ValueError(
@@ -246,6 +259,8 @@ def load_torch_weights(keras_layer: GATConv, torch_layer) -> GATConv:
         pairs.append(("res_kernel", keras_layer.res_kernel, numpy(torch_res.weight).T))
     if torch_bias is not None:
         pairs.append(("bias", keras_layer.bias, numpy(torch_bias)))
+    if torch_att_bias is not None:
+        pairs.append(("att_bias", keras_layer.att_bias, numpy(torch_att_bias)))
     for label, variable, value in pairs:
         if tuple(variable.shape) != value.shape:
             raise ValueError(

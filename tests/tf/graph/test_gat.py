@@ -220,3 +220,19 @@ def test_traces_in_tf_function_with_unknown_sizes():
         layer(x.numpy(), edge_index.numpy()).numpy(),
         atol=1e-6,
     )
+
+
+def test_attention_bias_equals_torch():
+    """The original code's score bias: copied across, the same outputs and attention."""
+    torch.manual_seed(0)
+    torch_layer = TorchGATConv(F, C, heads=3, attention_bias=True)
+    with torch.no_grad():
+        torch_layer.att_bias.uniform_(-1, 1)
+    keras_layer = load_torch_weights(GATConv(F, C, heads=3, attention_bias=True), torch_layer)
+    x, edge_index = inputs()
+    out_t, _, alpha_t, out_k, _, alpha_k = both(torch_layer, keras_layer, x, edge_index)
+    np.testing.assert_allclose(out_k, out_t, atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(alpha_k, alpha_t, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="attention_bias"):
+        load_torch_weights(GATConv(F, C, heads=3), torch_layer)
+    assert GATConv.from_config(keras_layer.get_config()).att_bias is not None
