@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", type=int, default=10, help="epochs between checkpoints")
     train.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--stacked", type=int, default=1,
+                       help="train this many seeds at once as one stacked model (fast on a GPU; "
+                            "one-graph datasets; no checkpoints, bf16 or compile)")
 
     rep = sub.add_parser(
         "reproduce", help="run the reproduction ledger (GAT, GATv2, GCN, MLP on every dataset)",
@@ -117,6 +120,15 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     if args.resume and not args.checkpoint:
         raise UsageError("--resume needs --checkpoint FILE")
+    if args.stacked < 1:
+        raise UsageError(f"--stacked must be >= 1, got {args.stacked}")
+    if args.stacked > 1:
+        clash = [flag for flag, on in (("--checkpoint", args.checkpoint), ("--bf16", args.bf16),
+                                       ("--compile", args.compile)) if on]
+        if clash:
+            raise UsageError(f"--stacked cannot be combined with {', '.join(clash)}")
+        if dataset == "ppi":
+            raise UsageError("--stacked needs a one-graph dataset (cora, citeseer, pubmed, csbm), not ppi")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
@@ -153,7 +165,20 @@ def _train(args: argparse.Namespace) -> int:
         load_checkpoint(file, make(seed))  # raises CheckpointMismatchError naming the difference
 
     results = []
-    for seed in seeds:
+    if args.stacked > 1:
+        from gattut.graph.stacked import stack_models
+        from gattut.train.seeds import fit_stacked
+
+        for start in range(0, len(seeds), args.stacked):
+            group = seeds[start:start + args.stacked]
+            config = paper_config(model_name, dataset, seed=group[0], device=str(device),
+                                  progress=not args.no_progress, **overrides).validate()
+            done = fit_stacked(stack_models([make(seed) for seed in group]), data, config, seeds=group)
+            for result in done:
+                print(f"seed {result.seed}: test {result.metric} {result.test_metric:.4f}, "
+                      f"best epoch {result.best_epoch}, {result.epochs_run} epochs", flush=True)
+            results += done
+    for seed in seeds if args.stacked == 1 else []:
         config = paper_config(
             model_name, dataset, seed=seed, device=str(device), bf16=args.bf16,
             compile=args.compile, checkpoint=_checkpoint_for(args.checkpoint, seed, many),
@@ -177,8 +202,8 @@ def _train(args: argparse.Namespace) -> int:
     unit = "%" if scale == 100.0 else ""
     print(f"{dataset} {model_name}: test {results[0].metric} {mean:.2f}{unit} +- {std:.2f} "
           f"over {len(values)} seed(s); {statistics.fmean(r.epochs_run for r in results):.0f} epochs "
-          f"on average, {1000 * statistics.fmean(r.time_per_epoch for r in results):.1f} ms/epoch "
-          f"on {device}")
+          f"on average, {1000 * statistics.fmean(r.time_per_epoch for r in results):.1f} ms/epoch"
+          f"{f' of {min(args.stacked, len(seeds))} seeds at once' if args.stacked > 1 else ''} on {device}")
     if args.json:
         import json
 

@@ -52,6 +52,10 @@ def test_unknown_name_in_a_process():
     (["reproduce", "--models", "gat,gin"], ["unknown model 'gin'"]),
     (["train", "--bogus"], ["unrecognized arguments"]),
     (["train", "--dataset", "csbm", "--resume"], ["--resume needs --checkpoint"]),
+    (["train", "--dataset", "csbm", "--stacked", "2", "--bf16"], ["--stacked cannot", "--bf16"]),
+    (["train", "--dataset", "ppi", "--stacked", "2"], ["one-graph dataset"]),
+    (["train", "--dataset", "csbm", "--stacked", "0"], ["--stacked must be >= 1"]),
+    (["reproduce", "--stacked", "0"], ["--stacked must be >= 1"]),
 ])
 def test_usage_errors(args, words, capsys):
     assert main(args) == 2
@@ -115,3 +119,15 @@ def test_train_on_cora(require_data, tmp_path):
     assert code == 0
     run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
     assert run["epochs_run"] == 2 and run["device"] == "cpu"
+
+
+def test_train_stacked_seeds(tmp_path, capsys):
+    """--stacked 3 trains seeds 0-2 at once: one line per seed, the summary, and the JSON."""
+    out = tmp_path / "runs.json"
+    assert main(["train", "--dataset", "csbm", "--model", "gat", "--seeds", "3", "--stacked", "3",
+                 "--epochs", "5", "--device", "cpu", "--no-progress", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"seed {k}: test accuracy" in printed for k in range(3))
+    assert "ms/epoch of 3 seeds at once on cpu" in printed
+    saved = json.loads(out.read_text())
+    assert saved["seeds"] == [0, 1, 2] and [r["seed"] for r in saved["runs"]] == [0, 1, 2]
