@@ -6,6 +6,7 @@ alike), and each figure is the median over the repeats. Self-attention,
 B=32, T=128, D=256, H=8, float32, two threads.
 
 Run:  python benchmarks/attention.py [--repeats 30] [--threads 2]
+      python benchmarks/attention.py --device cuda     # timed between torch.cuda.synchronize() calls
 
 Prints milliseconds per forward+backward and the ratios
 ours / torch: the fast path (``need_weights=False``, fused kernel) against
@@ -44,14 +45,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:k]")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
-    ref = nn.MultiheadAttention(D, H, batch_first=True)
-    ours = MultiHeadAttention(D, H)
+    ref = nn.MultiheadAttention(D, H, batch_first=True).to(device)
+    ours = MultiHeadAttention(D, H).to(device)
     copy_from_torch(ours, ref)
-    x = torch.randn(B, T, D, requires_grad=True)
+    x = torch.randn(B, T, D, device=device, requires_grad=True)
 
     candidates = {
         "torch fast": lambda: ref(x, x, x, need_weights=False)[0],
@@ -69,8 +73,10 @@ def main() -> None:
 
     def step(fn) -> float:
         x.grad = None
+        sync()
         start = time.perf_counter()
         fn().sum().backward()
+        sync()
         return time.perf_counter() - start
 
     times: dict[str, list[float]] = {name: [] for name in candidates}
@@ -81,7 +87,8 @@ def main() -> None:
                 times[name].append(elapsed)
 
     median = {name: statistics.median(ts) * 1e3 for name, ts in times.items()}
-    print(f"B={B} T={T} D={D} H={H}, float32, {args.threads} threads, torch {torch.__version__}")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} threads"
+    print(f"B={B} T={T} D={D} H={H}, float32, {where}, torch {torch.__version__}")
     print(f"median of {args.repeats} forward+backward passes (ms):")
     for name, ms in median.items():
         print(f"  {name:14s} {ms:8.2f}")

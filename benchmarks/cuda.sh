@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks of the ledger issue in one run: CUDA tests, the 100-seed ledger rows
-# (stacked seeds), the step time against PyG, and the serial GPU epoch time.
+# (stacked seeds), the step time against PyG, the serial GPU epoch time, one GAT layer
+# on 0.1M-10M-node graphs, and multi-head attention against torch's.
 #
 #   OUT=/tmp/cuda GATTUT_DATA=../shared/data bash benchmarks/cuda.sh
 #   MODELS=gat OUT=/tmp/cuda GATTUT_DATA=../shared/data bash benchmarks/cuda.sh   # GAT rows only
@@ -30,4 +31,6 @@ step 300 $PY -m gattut reproduce --datasets cora,citeseer --models "$MODELS" --s
     --device cuda --out "$OUT/ledger" --fresh
 step 60 $PY benchmarks/gat.py --device cuda --repeats 50 --warmup 10 --stacked 100
 step 40 $PY -m gattut train --dataset cora --model gat --seeds 2 --device cuda --no-progress
+step 150 $PY benchmarks/scaling.py --device cuda --sizes 100000 1000000 10000000 --repeats 5 --timeout 120
+step 40 $PY benchmarks/attention.py --device cuda --repeats 50 --warmup 10
 echo "== done $(date +%T)"

@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/scaling.py            # 10k, 100k and 1M nodes (a few minutes)
     python benchmarks/scaling.py --quick    # 1k, 5k and 20k nodes (seconds)
+    python benchmarks/scaling.py --device cuda --sizes 100000 1000000 10000000
 
 One layer, ``GATConv(64, 8, heads=8)`` (the paper's hidden layer), on a random
 directed graph with ``N`` nodes and ``10 N`` edges (average in-degree 10, plus
@@ -27,6 +28,13 @@ shared.
 
 Building the inputs allocates them once with no large temporaries, so the
 high-water mark before step 2 equals the baseline.
+
+With ``--device cuda`` the same runs happen on the GPU: each step is timed
+between two ``torch.cuda.synchronize()`` calls, the memory is PyTorch's peak
+GPU allocation minus the allocation after building the inputs
+(``torch.cuda.max_memory_allocated``), no address-space cap is set (CUDA
+reserves far more address space than it uses), and the CPU-time column is
+only the host's share.
 
 The dense layer (:class:`gattut.graph.DenseGATConv`) needs ``H N^2`` scores;
 it runs only where ``H N^2 * 4`` bytes is under ``--dense-limit-mb``; beyond
@@ -56,11 +64,13 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
-def child(impl: str, N: int, repeats: int, threads: int, mem_cap_mb: float) -> None:
+def child(impl: str, N: int, repeats: int, threads: int, mem_cap_mb: float, device: str = "cpu") -> None:
     """Run one case in this (fresh) process and print a JSON line."""
     import warnings
 
     import torch
+
+    cuda = device.startswith("cuda")
 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(threads)
@@ -86,14 +96,31 @@ def child(impl: str, N: int, repeats: int, threads: int, mem_cap_mb: float) -> N
         edge_index = adjacency_mask(edge_index, N)  # the dense layer's input: an (N, N) mask
     else:
         raise SystemExit(f"unknown implementation {impl!r}")
+    if cuda:
+        x, edge_index, layer = x.to(device), edge_index.to(device), layer.to(device)
+        torch.cuda.synchronize()
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
 
     def step() -> tuple[float, float]:
+        sync()
         t0, c0 = time.perf_counter(), time.process_time()
         out = layer(x, edge_index)
         out.square().mean().backward()
         layer.zero_grad(set_to_none=True)
+        sync()
         return time.perf_counter() - t0, time.process_time() - c0
 
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        first = step()
+        peak = torch.cuda.max_memory_allocated() - base
+        runs = [step() for _ in range(repeats)] or [first]
+        print(json.dumps({"impl": impl, "N": N, "E": DEGREE * N, "peak_mb": peak / 2**20,
+                          "median_s": statistics.median(w for w, _ in runs),
+                          "min_s": min(w for w, _ in runs),
+                          "cpu_s": statistics.median(c for _, c in runs), "first_s": first[0]}))
+        return
     if mem_cap_mb > 0:
         # Cap this process's address space, so that a case too big for the machine fails
         # here with an allocation error instead of pushing other processes into the OOM killer.
@@ -119,10 +146,11 @@ def available_mb() -> float:
     return float("inf")
 
 
-def run_case(impl: str, N: int, repeats: int, timeout: float, threads: int) -> dict | None:
+def run_case(impl: str, N: int, repeats: int, timeout: float, threads: int,
+             device: str = "cpu") -> dict | None:
     # At most 75% of the memory available now, on top of what the inputs take.
     cap = 0.75 * available_mb()
-    cmd = [sys.executable, __file__, "--child", impl, str(N), str(repeats), str(threads), str(cap)]
+    cmd = [sys.executable, __file__, "--child", impl, str(N), str(repeats), str(threads), str(cap), device]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -145,17 +173,21 @@ def main() -> None:
     parser.add_argument("--dense-limit-mb", type=float, default=1024.0)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:k]")
+    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        impl, N, repeats, threads, cap = args.child
-        child(impl, int(N), int(repeats), int(threads), float(cap))
+        impl, N, repeats, threads, cap, device = args.child
+        child(impl, int(N), int(repeats), int(threads), float(cap), device)
         return
+    on_gpu = args.device.startswith("cuda")
 
     sizes = args.sizes or ([1_000, 5_000, 20_000] if args.quick else [10_000, 100_000, 1_000_000])
     print(f"GATConv({FEATURES}, {HIDDEN}, heads={HEADS}), E = {DEGREE} N random directed edges "
-          f"(+ N self-loops), forward + backward, float32, {args.threads} threads; "
-          f"peak = RSS high-water mark minus RSS after building the inputs (fresh process per case)")
+          f"(+ N self-loops), forward + backward, float32, "
+          + (f"on {args.device}; peak = max GPU allocation minus the inputs' (fresh process per case)"
+             if on_gpu else f"{args.threads} threads; peak = RSS high-water mark minus RSS after "
+             "building the inputs (fresh process per case)"))
     results: dict[tuple[str, int], dict] = {}
     previous: dict[str, dict] = {}
     for N in sizes:
@@ -163,14 +195,14 @@ def main() -> None:
         for impl in args.impls:
             # Memory grows linearly with N; a case whose extrapolated peak would not fit
             # in 75% of the free memory of this (shared) machine is skipped, not run.
-            if impl in previous:
+            if impl in previous and not on_gpu:
                 guess = previous[impl]["peak_mb"] * N / previous[impl]["N"] + 2 * N * 4 * FEATURES / 2**20
                 if guess > 0.75 * available_mb():
                     print(f"  {impl:6s} N={N:>9,}: skipped; needs about {guess:,.0f} MB "
                           f"(linear from N={previous[impl]['N']:,}), only "
                           f"{available_mb():,.0f} MB available")
                     continue
-            res = run_case(impl, N, repeats, args.timeout, args.threads)
+            res = run_case(impl, N, repeats, args.timeout, args.threads, args.device)
             if res:
                 results[impl, N] = previous[impl] = res
                 print(f"  {impl:6s} N={N:>9,} E={res['E']:>10,}: wall median "
@@ -182,7 +214,7 @@ def main() -> None:
                   f"{o['cpu_s'] / p['cpu_s']:.2f}x, peak memory {o['peak_mb'] / p['peak_mb']:.2f}x")
         score_mb = HEADS * N * N * 4 / 2**20
         if score_mb <= args.dense_limit_mb:
-            res = run_case("dense", N, repeats, args.timeout, args.threads)
+            res = run_case("dense", N, repeats, args.timeout, args.threads, args.device)
             if res:
                 print(f"  dense  N={N:>9,}: wall median {1000 * res['median_s']:9.1f} ms, "
                       f"peak +{res['peak_mb']:8.1f} MB (scores alone {score_mb:.0f} MB)")
