@@ -146,7 +146,7 @@ def main() -> None:
     if args.task in ("dates", "all"):
         from gattut.data.dates import load_dates
 
-        # The verbose mix adds wordy 60-100 character dates, the inputs that strain a fixed context.
+        # The verbose mix adds wordy dates of 60-100 characters to the length table.
         corpus = load_dates(seed=args.seed, mix="verbose")
         sizes = {k: len(v) for k, v in corpus.splits.items()}
         print(f"\n== dates: {sizes}, source vocab {len(corpus.src_vocab)}")

@@ -17,6 +17,16 @@ Each example also records the *span* of the source that spells the day, the
 month and the year, so a test can check that a trained attention model looks
 at the right place when it writes each part of the answer.
 
+``mix="verbose"`` adds three wordy formats (sources of 60 to about 100
+characters, the fields in the middle of a sentence), for example::
+
+    "on wednesday, the twenty-third day of september, in the year nineteen eighty-seven"
+
+The benchmark uses it, so that its accuracy-by-length table reaches sources
+of 100 characters; the chapters and tests use the default ``mix="standard"``.
+(A date carries the same information however long its text, so length alone
+does not defeat a well-trained fixed context: see the benchmark's figures.)
+
 Conventions: numeric dates with slashes are American (month first, ``3/14/15``),
 numeric dates with dots are European (day first, ``14.03.2015``), and
 two-digit years mean 1950-2049.
@@ -34,6 +44,8 @@ from gattut.seq2seq.vocab import Vocab
 
 __all__ = [
     "DATE_FORMATS",
+    "MIXES",
+    "VERBOSE_FORMATS",
     "DateExample",
     "format_date",
     "generate_dates",
@@ -149,6 +161,31 @@ DATE_FORMATS: dict[str, Formatter] = {
         (_year_words(d.year), "year")],
 }  # fmt: skip
 
+# Wordy formats: weekday, filler words and the fields spelled out, so the
+# sources are 60 to ~100 characters long and every field sits well away from
+# both ends, where a bidirectional encoder's final states are freshest.
+VERBOSE_FORMATS: dict[str, Formatter] = {
+    "on weekday, the ordinal day of month, in the year year words": lambda d: [
+        ("on ", None), (_weekday(d).lower(), None), (", the ", None),
+        (_ordinal_words(d.day), "day"), (" day of ", None), (MONTHS[d.month - 1].lower(), "month"),
+        (", in the year ", None), (_year_words(d.year), "year")],
+    "the ordinal day of the month of month in the year year words, a weekday": lambda d: [
+        ("the ", None), (_ordinal_words(d.day), "day"), (" day of the month of ", None),
+        (MONTHS[d.month - 1].lower(), "month"), (" in the year ", None),
+        (_year_words(d.year), "year"), (", a ", None), (_weekday(d).lower(), None)],
+    "it was a Weekday, the dth day of Month, in the year yyyy, as far as we know": lambda d: [
+        ("it was a ", None), (_weekday(d), None), (", the ", None),
+        (_ordinal_suffix(d.day), "day"), (" day of ", None), (MONTHS[d.month - 1], "month"),
+        (", in the year ", None), (str(d.year), "year"), (", as far as we know", None)],
+}  # fmt: skip
+
+# Which formats each mix draws from (uniformly).
+MIXES: dict[str, tuple[str, ...]] = {
+    "standard": tuple(DATE_FORMATS),
+    "verbose": tuple(DATE_FORMATS) + tuple(VERBOSE_FORMATS),
+}
+_ALL_FORMATS: dict[str, Formatter] = {**DATE_FORMATS, **VERBOSE_FORMATS}
+
 
 class DateExample(NamedTuple):
     """One generated example.
@@ -164,13 +201,13 @@ class DateExample(NamedTuple):
 
 
 def format_date(date: dt.date, fmt: str) -> DateExample:
-    """Write ``date`` in the human format ``fmt`` (a key of :data:`DATE_FORMATS`)."""
-    if fmt not in DATE_FORMATS:
-        raise ValueError(f"unknown date format {fmt!r}; known: {sorted(DATE_FORMATS)}")
+    """Write ``date`` in the human format ``fmt`` (a key of :data:`DATE_FORMATS` or :data:`VERBOSE_FORMATS`)."""
+    if fmt not in _ALL_FORMATS:
+        raise ValueError(f"unknown date format {fmt!r}; known: {sorted(_ALL_FORMATS)}")
     if not FIRST_DAY <= date <= LAST_DAY:
         raise ValueError(f"dates must lie in [{FIRST_DAY}, {LAST_DAY}], got {date}")
     text, spans = "", {}
-    for piece, name in DATE_FORMATS[fmt](date):
+    for piece, name in _ALL_FORMATS[fmt](date):
         if name is not None:
             spans[name] = (len(text), len(text) + len(piece))
         text += piece
@@ -182,13 +219,15 @@ def target_spans() -> dict[str, tuple[int, int]]:
     return {"year": (0, 4), "month": (5, 7), "day": (8, 10)}
 
 
-def generate_dates(n: int, seed: int = 0) -> list[DateExample]:
-    """``n`` examples with distinct sources: a uniform random day, then a uniform random format."""
+def generate_dates(n: int, seed: int = 0, mix: str = "standard") -> list[DateExample]:
+    """``n`` examples with distinct sources: a uniform random day, then a uniform random format of ``mix``."""
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
+    if mix not in MIXES:
+        raise ValueError(f"mix must be one of {sorted(MIXES)}, got {mix!r}")
     rng = random.Random(seed)
     span_days = (LAST_DAY - FIRST_DAY).days
-    names = list(DATE_FORMATS)
+    names = list(MIXES[mix])
     if n > (span_days + 1) * len(names) // 2:
         raise ValueError(f"n={n} is too many distinct examples for this generator")
     seen: set[str] = set()
@@ -203,7 +242,11 @@ def generate_dates(n: int, seed: int = 0) -> list[DateExample]:
 
 
 def load_dates(
-    n_train: int = 10_000, n_valid: int = 1_000, n_test: int = 2_000, seed: int = 0
+    n_train: int = 10_000,
+    n_valid: int = 1_000,
+    n_test: int = 2_000,
+    seed: int = 0,
+    mix: str = "standard",
 ) -> ParallelCorpus:
     """The date task as a character-level :class:`ParallelCorpus`.
 
@@ -212,11 +255,12 @@ def load_dates(
     of the training split; a test character outside it maps to ``<unk>``.
     ``corpus.info["examples"][split]`` keeps the :class:`DateExample` of each
     pair (formats and field spans), in the same order as the pairs.
+    ``mix`` picks the formats (see :data:`MIXES`).
     """
     for name, value in (("n_train", n_train), ("n_valid", n_valid), ("n_test", n_test)):
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
-    examples = generate_dates(n_train + n_valid + n_test, seed=seed)
+    examples = generate_dates(n_train + n_valid + n_test, seed=seed, mix=mix)
     parts = {
         "train": examples[:n_train],
         "valid": examples[n_train : n_train + n_valid],
@@ -230,5 +274,5 @@ def load_dates(
         tgt_vocab,
         splits,
         joiner="",
-        info={"task": "dates", "seed": seed, "examples": parts},
+        info={"task": "dates", "seed": seed, "mix": mix, "examples": parts},
     )

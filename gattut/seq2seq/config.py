@@ -27,7 +27,8 @@ class Seq2SeqConfig:
     ``"bahdanau"``, ``"luong"`` (GRU encoder + attention decoder) or
     ``"transformer"``. For the Transformer, ``d_hidden`` is ``d_model`` and
     ``num_layers`` counts encoder layers and decoder layers each; ``d_embed``,
-    ``bidirectional``, ``score``, ``normalize`` and ``scale`` are not used.
+    ``bidirectional``, ``score``, ``normalize``, ``scale`` and ``scaled_score``
+    are not used.
     """
 
     attention: str
@@ -42,6 +43,7 @@ class Seq2SeqConfig:
     score: str = "general"  # Luong: "dot", "general" or "concat"
     normalize: bool = False  # Bahdanau: weight-normalised v
     scale: bool = False  # Luong: learned scalar on the score
+    scaled_score: bool = False  # Luong: divide the score by sqrt(d_hidden)
     num_heads: int = 4  # Transformer
     d_ff: int = 256  # Transformer
     norm_first: bool = True  # Transformer: pre-norm (True) or post-norm (False)
@@ -89,6 +91,7 @@ def build_model(config: Seq2SeqConfig) -> Seq2Seq:
         )
     else:
         decoder = LuongDecoder(
-            c.tgt_vocab_size, c.d_embed, c.d_hidden, d_context, c.score, c.scale, c.dropout
-        )
+            c.tgt_vocab_size, c.d_embed, c.d_hidden, d_context, c.score, c.scale, c.dropout,
+            scaled_score=c.scaled_score,
+        )  # fmt: skip
     return RNNSeq2Seq(encoder, decoder)

@@ -28,16 +28,28 @@ fact about the source must squeeze through ``c``, whatever the source's length.
 attentional state goes back in), ``alpha_t = softmax_j(score(h_t, h_j))`` with
 score dot / general / concat, ``c_t = sum_j alpha_tj h_j``, the attentional
 hidden state ``h~_t = tanh(W_c [c_t ; h_t])``, and ``logits_t = W_s h~_t``.
+
+**Why Luong offers a scaled score.** The dot and general scores are sums of
+``d_hidden`` products, and nothing bounds them: trained with Adam, ``W_a``
+grows until the scores differ by tens or hundreds (std ~95 after two epochs
+of English-French at ``d_hidden=128``). The softmax is then one-hot, its
+gradient vanishes, and the alignment freezes wherever it first landed: the
+model is left with hard, unlearnable attention and does worse than no
+attention at all. ``scaled_score=True`` divides the score by
+``sqrt(d_hidden)``, as the Transformer does (Vaswani et al. 2017), so it stays
+in the range where the softmax still learns. Bahdanau's additive score is
+bounded by its ``tanh`` and does not need this.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from gattut.attention import BahdanauAttention, LuongAttention
+from gattut.attention import BahdanauAttention, LuongAttention, masked_softmax
 from gattut.seq2seq.vocab import PAD_ID
 
 __all__ = ["Memory", "NoAttentionDecoder", "BahdanauDecoder", "LuongDecoder"]
@@ -163,7 +175,9 @@ class LuongDecoder(_GRUDecoderBase):
 
     Args:
         score: ``"dot"`` (needs ``d_hidden == d_context``), ``"general"`` or ``"concat"``
-        scale: learn a scalar on the score (Luong "scaled")
+        scale: learn a scalar on the score (TensorFlow's "scaled Luong"), initialised to 1
+        scaled_score: divide the score by ``sqrt(d_hidden)`` so that the softmax does not
+            saturate as the width grows (see the module docstring)
 
     Shapes:
         step: ``prev_tokens (B,)`` -> ``logits (B, V)``,
@@ -179,8 +193,10 @@ class LuongDecoder(_GRUDecoderBase):
         score: str = "general",
         scale: bool = False,
         dropout: float = 0.0,
+        scaled_score: bool = False,
     ):
         super().__init__(vocab_size, d_embed, d_hidden, d_context, dropout)
+        self.scaled_score = scaled_score
         if score == "dot" and d_hidden != d_context:
             raise ValueError(
                 f"Luong 'dot' score needs d_hidden == d_context, got d_hidden={d_hidden} and "
@@ -203,11 +219,13 @@ class LuongDecoder(_GRUDecoderBase):
         x = self.dropout(self.embedding(prev_tokens))  # (B, d_embed)
         # 1) input feeding: the last attentional state tells the GRU what was already attended to.
         h = self.rnn(torch.cat([x, h_tilde], dim=-1), h)  # (B, d_hidden)
-        # 2) the current state scores the source positions.
-        context, weights = self.attention(
-            h, memory.outputs, mask=memory.mask
-        )  # (B, d_context), (B, S)
-        # 3) attentional hidden state h~_t = tanh(W_c [c_t ; h_t]).
+        # 2) the current state scores the source positions, 3) the context is their mix.
+        scores = self.attention.scores(h[:, None, :], memory.outputs).squeeze(1)  # (B, S)
+        if self.scaled_score:
+            scores = scores / math.sqrt(self.d_hidden)
+        weights = masked_softmax(scores, memory.mask)  # (B, S)
+        context = (weights[:, None, :] @ memory.outputs).squeeze(1)  # (B, d_context)
+        # 4) attentional hidden state h~_t = tanh(W_c [c_t ; h_t]).
         h_tilde = torch.tanh(self.combine(torch.cat([context, h], dim=-1)))  # (B, d_hidden)
         logits = self.out(self.dropout(h_tilde))  # (B, V)
         return logits, (h, h_tilde), weights

@@ -2,7 +2,15 @@ import datetime as dt
 
 import pytest
 
-from gattut.data.dates import DATE_FORMATS, format_date, generate_dates, load_dates, target_spans
+from gattut.data.dates import (
+    DATE_FORMATS,
+    MIXES,
+    VERBOSE_FORMATS,
+    format_date,
+    generate_dates,
+    load_dates,
+    target_spans,
+)
 from gattut.seq2seq.vocab import UNK_ID
 
 
@@ -22,13 +30,29 @@ def test_known_formats():
     assert format_date(dt.date(1905 + 50, 1, 22), "Month dth, yyyy").source == "January 22nd, 1955"
 
 
+def test_verbose_formats():
+    d = dt.date(1987, 9, 23)
+    ex = format_date(d, "on weekday, the ordinal day of month, in the year year words")
+    assert ex.source == (
+        "on wednesday, the twenty-third day of september, in the year nineteen eighty-seven"
+    )
+    assert ex.target == "1987-09-23"
+    fmt = "it was a Weekday, the dth day of Month, in the year yyyy, as far as we know"
+    assert format_date(d, fmt).source == (
+        "it was a Wednesday, the 23rd day of September, in the year 1987, as far as we know"
+    )
+    assert set(MIXES["verbose"]) == set(DATE_FORMATS) | set(VERBOSE_FORMATS)
+    assert MIXES["standard"] == tuple(DATE_FORMATS)
+
+
 def test_spans_point_at_the_fields():
-    for fmt in DATE_FORMATS:
+    for fmt in list(DATE_FORMATS) + list(VERBOSE_FORMATS):
         ex = format_date(dt.date(2031, 12, 25), fmt)
         assert set(ex.spans) == {"day", "month", "year"}
         year = ex.source[slice(*ex.spans["year"])]
         assert year in {"2031", "31", "two thousand thirty-one"}
         assert ex.source[slice(*ex.spans["day"])] in {"25", "25th", "twenty-fifth"}
+        assert ex.source[slice(*ex.spans["month"])].lower() in {"12", "dec", "december"}
     assert target_spans() == {"year": (0, 4), "month": (5, 7), "day": (8, 10)}
 
 
@@ -44,6 +68,16 @@ def test_generation_is_deterministic_and_distinct():
 def test_lengths_vary_enough_to_show_the_bottleneck():
     lengths = [len(e.source) for e in generate_dates(2000, seed=0)]
     assert min(lengths) <= 8 and max(lengths) >= 55
+    verbose = [len(e.source) for e in generate_dates(2000, seed=0, mix="verbose")]
+    assert min(verbose) <= 8 and max(verbose) >= 90
+    assert sum(n >= 60 for n in verbose) >= 300  # enough long inputs for a bucket of their own
+
+
+def test_the_mix_is_deterministic_and_the_standard_mix_unchanged():
+    assert generate_dates(300, seed=2) == generate_dates(300, seed=2, mix="standard")
+    a, b = generate_dates(300, seed=2, mix="verbose"), generate_dates(300, seed=2, mix="verbose")
+    assert a == b and {e.format for e in a} & set(VERBOSE_FORMATS)
+    assert load_dates(30, 5, 5, seed=0, mix="verbose").info["mix"] == "verbose"
 
 
 def test_splits_are_fixed_and_disjoint():
@@ -79,3 +113,5 @@ def test_errors():
         format_date(dt.date(1900, 1, 1), "m/d/yy")
     with pytest.raises(ValueError, match="n_valid"):
         load_dates(10, 0, 10)
+    with pytest.raises(ValueError, match="mix must be one of"):
+        generate_dates(10, mix="long")
