@@ -3,8 +3,8 @@
 # (stacked seeds), the step time against PyG, the serial GPU epoch time, one GAT layer
 # on 0.1M-10M-node graphs, and multi-head attention against torch's.
 #
-#   OUT=/tmp/cuda GATTUT_DATA=../shared/data bash benchmarks/cuda.sh
-#   MODELS=gat OUT=/tmp/cuda GATTUT_DATA=../shared/data bash benchmarks/cuda.sh   # GAT rows only
+#   OUT=out/cuda GATTUT_DATA=../shared/data bash benchmarks/cuda.sh
+#   MODELS=gat OUT=out/cuda GATTUT_DATA=../shared/data bash benchmarks/cuda.sh   # GAT rows only
 #
 # Needs torch with CUDA and torch_geometric (for the comparison); runs from the
 # repository root without installing gattut. Each step has its own time limit, so

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -202,7 +202,8 @@ class EarlyStopping:
             setattr(self, key, value)
 
 
-def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Adam:
+def make_optimizer(model: nn.Module, config: TrainConfig,
+                   named_parameters: Iterable[tuple[str, Tensor]] | None = None) -> torch.optim.Adam:
     """Adam with the paper's L2 penalty.
 
     The paper's code adds ``l2_coef * sum_w tf.nn.l2_loss(w)`` to the loss,
@@ -215,9 +216,13 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Adam:
     ``"bias"``, a test that never matches, so in effect it decays the biases
     too; ``decay_bias=True`` copies that. The biases are a few dozen numbers
     and the choice does not move the results beyond seed noise.
+
+    ``named_parameters`` replaces ``model.named_parameters()`` where the
+    parameters go by other names (a stacked model passes its serial names).
     """
     decay, no_decay = [], []
-    for name, param in model.named_parameters():
+    named = model.named_parameters() if named_parameters is None else named_parameters
+    for name, param in named:
         if not param.requires_grad:
             continue
         is_bias = name.rsplit(".", 1)[-1] == "bias"

@@ -30,26 +30,10 @@ from torch import Tensor
 
 from gattut.graph.graph import Graph
 from gattut.graph.stacked import StackedModel
-from gattut.train.loop import TrainConfig, TrainResult, _sync
+from gattut.train.loop import TrainConfig, TrainResult, _sync, make_optimizer
 from gattut.utils import get_device, set_seed
 
 __all__ = ["fit_stacked"]
-
-
-def _optimizer(model: StackedModel, config: TrainConfig) -> torch.optim.Adam:
-    """Adam with the serial runs' L2 groups (biases undecayed unless ``decay_bias``).
-
-    Adam and its coupled L2 term act element by element, so one optimizer
-    over stacked parameters is one independent Adam per seed.
-    """
-    decay, no_decay = [], []
-    for name in model.names:
-        is_bias = name.rsplit(".", 1)[-1] == "bias"
-        (no_decay if is_bias and not config.decay_bias else decay).append(model.stacked(name))
-    groups = [{"params": decay, "weight_decay": config.weight_decay}]
-    if no_decay:
-        groups.append({"params": no_decay, "weight_decay": 0.0})
-    return torch.optim.Adam(groups, lr=config.lr)
 
 
 def _split_scores(logits: Tensor, y: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -107,7 +91,10 @@ def fit_stacked(model: StackedModel, graph: Graph, config: TrainConfig | None = 
     device = get_device(config.device)
     model.to(device)
     g = graph.to(device)
-    optimizer = _optimizer(model, config)
+    # Adam and its coupled L2 term act element by element, so one optimizer over the
+    # stacked parameters is one independent Adam per seed; the serial runs' names
+    # decide which parameters are biases.
+    optimizer = make_optimizer(model, config, [(n, model.stacked(n)) for n in model.names])
     params = [model.stacked(n) for n in model.names]
     set_seed(config.seed)
 
