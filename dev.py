@@ -42,7 +42,11 @@ def _say(message: str) -> None:
 def _run(*args: str | os.PathLike, env: dict | None = None) -> None:
     cmd = [str(a) for a in args]
     print("$ " + " ".join(cmd), flush=True)
-    result = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})})
+    full_env = {**os.environ, **(env or {})}
+    # Never pass MPLBACKEND on: a notebook kernel started with MPLBACKEND=Agg shows no
+    # figure for plt.show(), and the book would build green with no figures in it.
+    full_env.pop("MPLBACKEND", None)
+    result = subprocess.run(cmd, cwd=ROOT, env=full_env)
     if result.returncode != 0:
         sys.exit(f"command failed with exit code {result.returncode}: {' '.join(cmd)}")
 
@@ -84,7 +88,6 @@ def _tool_env() -> dict:
         "TF_ENABLE_ONEDNN_OPTS": "0",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "MPLBACKEND": "Agg",
     }
     path = os.environ.get("PATH", "")
     env["PATH"] = f"{BIN}{os.pathsep}{path}"

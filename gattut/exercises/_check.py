@@ -78,7 +78,15 @@ def expect_close(actual: torch.Tensor, expected: torch.Tensor, what: str, atol: 
         )
 
 
-def passed(message: str) -> str:
-    text = f"All checks passed: {message}"
+class Passed(str):
+    """The message a checker printed. It does not display again as a cell's result."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def passed(message: str) -> Passed:
+    """Print the success message once and return it (a notebook does not show it twice)."""
+    text = Passed(f"All checks passed: {message}")
     print(text)
     return text

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from gattut.plot import MAX_WIDTH_IN
 from gattut.plot.core import heatmap
 
 __all__ = ["curves", "head_heatmaps", "encoding_heatmap"]
@@ -82,15 +83,27 @@ def head_heatmaps(
     H, T, S = w.shape
     if titles is not None and len(titles) != H:
         raise ValueError(f"got {len(titles)} titles for {H} heads")
-    width = min(3.0 + 0.3 * S, 5.0)
-    fig, axes = plt.subplots(1, H, figsize=(width * H, min(2.0 + 0.3 * T, 4.5)), squeeze=False)
-    for h, ax in enumerate(axes[0]):
+    # As many panels a row as fit the book's column with legible labels (four at most).
+    ncols = min(H, 4 if S <= 12 else 2 if S <= 24 else 1)
+    nrows = -(-H // ncols)
+    height = float(np.clip(MAX_WIDTH_IN / ncols * T / S + 0.6, 1.8, 4.0))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(MAX_WIDTH_IN, height * nrows), squeeze=False, layout="constrained"
+    )
+    vmax = float(w.max())
+    for h, ax in enumerate(axes.flat):
+        if h >= H:
+            ax.set_visible(False)
+            continue
         title = titles[h] if titles is not None else f"head {h}"
         heatmap(w[h], ax=ax, xlabels=xlabels, ylabels=ylabels, title=title, cmap=cmap,
-                colorbar=h == H - 1, vmax=float(w.max()))  # fmt: skip
-        if h > 0:
+                colorbar=False, vmax=vmax)  # fmt: skip
+        if h % ncols:
             ax.set_ylabel("")
-    fig.tight_layout()
+        if h < H - ncols:
+            ax.set_xlabel("")
+    # One colour bar for every head (they share the scale).
+    fig.colorbar(axes.flat[0].images[0], ax=list(axes.flat), fraction=0.02, pad=0.02)
     return fig
 
 

@@ -36,7 +36,7 @@ def heatmap(
         raise ValueError(f"heatmap needs a 2-D array, got shape {data.shape}")
     if ax is None:
         # Token-sized cells for small matrices, a bounded figure for large ones.
-        width = min(0.35 * data.shape[1] + 2, 9.0)
+        width = min(0.35 * data.shape[1] + 2, 7.0)
         height = min(0.35 * data.shape[0] + 1.5, 4.5)
         _, ax = plt.subplots(figsize=(width, height))
     image = ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")

@@ -40,7 +40,7 @@ def attention_heatmap(weights, source_tokens: Sequence[str], target_tokens: Sequ
         )
     if ax is None:
         T, S = w.shape
-        fig, ax = plt.subplots(figsize=(max(3.0, 0.32 * S + 1.5), max(2.5, 0.32 * T + 1.0)))
+        fig, ax = plt.subplots(figsize=(min(max(3.0, 0.32 * S + 1.5), 7.0), min(max(2.5, 0.32 * T + 1.0), 7.0)))
     else:
         fig = ax.figure
     image = ax.imshow(w, cmap=cmap, vmin=0.0, vmax=max(float(w.max()), 1e-12), aspect="auto")
