@@ -1,8 +1,12 @@
-"""Data access: one data root, a registry of known files, verified downloads.
+"""Data access: one data root, a registry of known files, verified downloads; the containers.
+
+The sequence containers (:class:`Vocab`, :class:`ParallelCorpus`, :class:`Batch`) live here,
+at the ground floor, so that the loaders and every model read the same types.
 
 See :mod:`gattut.data.fetch` for how files are found and checked.
 """
 
+from gattut.data.corpus import Batch, ParallelCorpus, pad_batch
 from gattut.data.dates import load_dates
 from gattut.data.fetch import (
     ENV_VAR,
@@ -21,8 +25,17 @@ from gattut.data.ppi import PPI_SPLITS, PPI_URL, load_ppi, ppi_files
 from gattut.data.registry import REGISTRY, RemoteFile, register
 from gattut.data.synthetic import InductiveSplit, contextual_sbm, inductive_split, random_graph
 from gattut.data.translation import load_eng_fra
+from gattut.data.vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Vocab
 
 __all__ = [
+    "Batch",
+    "EOS_ID",
+    "PAD_ID",
+    "ParallelCorpus",
+    "SOS_ID",
+    "UNK_ID",
+    "Vocab",
+    "pad_batch",
     "ENV_VAR",
     "PLANETOID_NAMES",
     "PPI_SPLITS",

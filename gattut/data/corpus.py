@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import torch
 
-from gattut.seq2seq.vocab import PAD_ID, Vocab
+from gattut.data.vocab import PAD_ID, Vocab
 
 __all__ = ["Batch", "ParallelCorpus", "pad_batch"]
 

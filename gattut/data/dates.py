@@ -39,8 +39,8 @@ import random
 from collections.abc import Callable
 from typing import NamedTuple
 
-from gattut.seq2seq.batching import ParallelCorpus
-from gattut.seq2seq.vocab import Vocab
+from gattut.data.corpus import ParallelCorpus
+from gattut.data.vocab import Vocab
 
 __all__ = [
     "DATE_FORMATS",

@@ -31,9 +31,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from gattut.data.corpus import ParallelCorpus
 from gattut.data.fetch import open_text
-from gattut.seq2seq.batching import ParallelCorpus
-from gattut.seq2seq.vocab import Vocab
+from gattut.data.vocab import Vocab
 
 __all__ = [
     "ENG_PREFIXES",

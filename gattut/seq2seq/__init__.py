@@ -1,6 +1,7 @@
 """Sequence-to-sequence models with attention (chapters 3, 4 and 8).
 
-* :mod:`~gattut.seq2seq.vocab`, :mod:`~gattut.seq2seq.batching`: tokens, ids, padded batches.
+* :class:`~gattut.data.Vocab`, :class:`~gattut.data.ParallelCorpus`, :class:`~gattut.data.Batch`:
+  tokens, ids, padded batches (they live in :mod:`gattut.data`, re-exported here).
 * :mod:`~gattut.seq2seq.encoders`: the (bi)GRU encoder.
 * :mod:`~gattut.seq2seq.decoders`: no attention, Bahdanau, Luong.
 * :mod:`~gattut.seq2seq.transformer`: the Transformer encoder-decoder.
@@ -10,7 +11,8 @@
 * :mod:`~gattut.seq2seq.train`, :mod:`~gattut.seq2seq.checkpoint`: training, checkpoints, resume.
 """
 
-from gattut.seq2seq.batching import Batch, ParallelCorpus, pad_batch
+from gattut.data.corpus import Batch, ParallelCorpus, pad_batch
+from gattut.data.vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Vocab
 from gattut.seq2seq.checkpoint import CheckpointMismatchError, load_checkpoint, save_checkpoint
 from gattut.seq2seq.config import ATTENTION_KINDS, Seq2SeqConfig, build_model
 from gattut.seq2seq.decode import Hypothesis, beam_search, decode_split, greedy_decode, translate
@@ -20,7 +22,6 @@ from gattut.seq2seq.metrics import accuracy_by_length, corpus_bleu, exact_match
 from gattut.seq2seq.model import RNNSeq2Seq, Seq2Seq
 from gattut.seq2seq.train import TrainResult, evaluate_loss, sequence_loss, train
 from gattut.seq2seq.transformer import TransformerSeq2Seq
-from gattut.seq2seq.vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Vocab
 
 __all__ = [
     "ATTENTION_KINDS",

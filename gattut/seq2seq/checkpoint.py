@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
+from gattut.data.vocab import Vocab
 from gattut.seq2seq.config import Seq2SeqConfig
-from gattut.seq2seq.vocab import Vocab
 from gattut.utils import atomic_write
 
 __all__ = ["CheckpointMismatchError", "save_checkpoint", "load_checkpoint"]

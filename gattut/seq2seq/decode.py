@@ -27,9 +27,9 @@ from typing import NamedTuple
 
 import torch
 
-from gattut.seq2seq.batching import ParallelCorpus
+from gattut.data.corpus import ParallelCorpus
+from gattut.data.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
 from gattut.seq2seq.encoders import check_source
-from gattut.seq2seq.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
 
 __all__ = ["Hypothesis", "greedy_decode", "beam_search", "translate", "decode_split"]
 

@@ -50,7 +50,7 @@ import torch
 from torch import nn
 
 from gattut.attention import BahdanauAttention, LuongAttention, masked_softmax
-from gattut.seq2seq.vocab import PAD_ID
+from gattut.data.vocab import PAD_ID
 
 __all__ = ["Memory", "NoAttentionDecoder", "BahdanauDecoder", "LuongDecoder"]
 

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from gattut.seq2seq.vocab import PAD_ID
+from gattut.data.vocab import PAD_ID
 
 __all__ = ["GRUEncoder", "check_source"]
 

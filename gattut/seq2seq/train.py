@@ -30,10 +30,10 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
-from gattut.seq2seq.batching import ParallelCorpus
+from gattut.data.corpus import ParallelCorpus
+from gattut.data.vocab import PAD_ID
 from gattut.seq2seq.checkpoint import load_checkpoint, save_checkpoint
 from gattut.seq2seq.config import Seq2SeqConfig
-from gattut.seq2seq.vocab import PAD_ID
 from gattut.utils import get_device
 
 __all__ = ["TrainResult", "train", "sequence_loss", "evaluate_loss"]

@@ -32,9 +32,9 @@ import torch
 from torch import nn
 
 from gattut.attention import MultiHeadAttention, SinusoidalPositionalEncoding, padding_mask
+from gattut.data.vocab import PAD_ID
 from gattut.seq2seq.encoders import check_source
 from gattut.seq2seq.model import Seq2Seq, check_target
-from gattut.seq2seq.vocab import PAD_ID
 
 __all__ = ["TransformerMemory", "EncoderLayer", "DecoderLayer", "TransformerSeq2Seq"]
 

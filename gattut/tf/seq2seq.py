@@ -9,7 +9,7 @@ Same architecture as ``gattut.seq2seq`` with ``attention="bahdanau"``:
   ``logits_t = W_o [s_t ; c_t ; E y_{t-1}]``.
 
 The attention layer is :class:`gattut.tf.attention.BahdanauAttention`. Padding
-is id 0 (``<pad>``) in both vocabularies, as in :mod:`gattut.seq2seq.vocab`:
+is id 0 (``<pad>``) in both vocabularies, as in :mod:`gattut.data.vocab`:
 the encoder's GRUs skip it and attention gives it zero weight.
 
 Training uses teacher forcing through ``model.fit((src, tgt_in), tgt_out)``;
@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from gattut.data.vocab import PAD_ID, SOS_ID
 from gattut.tf import keras, tf
 from gattut.tf.attention import BahdanauAttention
 
 __all__ = ["BahdanauSeq2Seq", "corpus_arrays", "masked_loss"]
-
-PAD_ID, SOS_ID, EOS_ID = 0, 1, 2
 
 
 def corpus_arrays(corpus, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

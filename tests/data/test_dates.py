@@ -11,7 +11,7 @@ from gattut.data.dates import (
     load_dates,
     target_spans,
 )
-from gattut.seq2seq.vocab import UNK_ID
+from gattut.data.vocab import UNK_ID
 
 
 def test_known_formats():

@@ -1,7 +1,7 @@
 import pytest
 
 from gattut.data.translation import filter_pairs, load_eng_fra, normalize, tokenize
-from gattut.seq2seq.vocab import UNK_ID
+from gattut.data.vocab import UNK_ID
 
 
 def test_normalize_like_the_pytorch_tutorial():

@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from gattut.seq2seq.batching import pad_batch
-from gattut.seq2seq.vocab import EOS_ID, PAD_ID, SOS_ID, SPECIALS, UNK_ID, Vocab
+from gattut.data.corpus import pad_batch
+from gattut.data.dates import load_dates
+from gattut.data.vocab import EOS_ID, PAD_ID, SOS_ID, SPECIALS, UNK_ID, Vocab
 
 
 def test_build_orders_by_frequency_then_alphabet():
@@ -44,7 +45,8 @@ def test_pad_batch_shapes():
         pad_batch([])
 
 
-def test_bucketed_batches_cover_every_pair_once(tiny_dates):
+def test_bucketed_batches_cover_every_pair_once():
+    tiny_dates = load_dates(n_train=256, n_valid=64, n_test=64, seed=0)
     seen = []
     for batch in tiny_dates.batches("train", 16, shuffle=True, seed=1, bucket=True):
         assert batch.src.shape[1] == int(batch.src_lengths.max())
@@ -59,3 +61,25 @@ def test_bucketed_batches_cover_every_pair_once(tiny_dates):
             (b.src for b in tiny_dates.batches("train", 16, shuffle=True, seed=1, bucket=True)),
         )
     )
+
+
+def test_old_import_paths_still_work():
+    # The containers moved from gattut.seq2seq to gattut.data; the old paths re-export them.
+    import gattut.data as data
+    import gattut.seq2seq as seq2seq
+    from gattut.seq2seq import batching, vocab
+
+    assert vocab.Vocab is data.Vocab is seq2seq.Vocab
+    assert batching.ParallelCorpus is data.ParallelCorpus is seq2seq.ParallelCorpus
+    assert batching.Batch is data.Batch and batching.pad_batch is data.pad_batch
+    assert (vocab.PAD_ID, vocab.SOS_ID, vocab.EOS_ID, vocab.UNK_ID) == (0, 1, 2, 3)
+
+
+def test_data_does_not_import_seq2seq():
+    # Data is the ground floor: importing it must not pull in the models.
+    import subprocess
+    import sys
+
+    code = "import sys, gattut.data; print('gattut.seq2seq' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
