@@ -18,22 +18,24 @@ def _directed() -> tuple[torch.Tensor, int]:
 
 
 def check_gcn_weights(fn: Callable) -> str:
-    """Check ``fn(edge_index, num_nodes) -> (E,)`` GCN weights ``1 / (sqrt(deg_i) sqrt(deg_j))``.
+    """Check ``fn(edge_index, num_nodes) -> (E,)`` GCN weights ``1 / c_ij``.
 
-    ``edge_index`` already has its self-loops; degrees are in-degrees (the
-    number of edges into a node). The graph is directed, so in- and
-    out-degrees differ and a mix-up shows.
+    ``c_ij = sqrt((d_i + 1)(d_j + 1))``, with ``d_i = |N(i)|`` the number of
+    edges into node ``i`` and ``+ 1`` its self-loop. ``edge_index`` already
+    has its self-loops, so a node's in-degree counted on it is ``d_i + 1``.
+    The graph is directed, so in- and out-degrees differ and a mix-up shows.
     """
     edge_index, N = _directed()
     loops = add_self_loops(edge_index, N)
     weights = call(fn, loops, N, what="your gcn_weights")
     expect_shape(weights, (loops.shape[1],), "the weights")
-    deg = degree(loops[1], N)
+    deg = degree(loops[1], N)  # (N,): d_i + 1, the self-loops counted
     j, i = loops[0], loops[1]
     wrong = {
-        "the square roots are missing: 1 / c_ij = 1 / (sqrt(deg_i) * sqrt(deg_j))":
+        "the square roots are missing: 1 / c_ij = 1 / sqrt((d_i + 1) * (d_j + 1))":
             1.0 / (deg[i] * deg[j]),
-        "the weights are 1 / deg_i (a mean over neighbours); GCN uses 1 / sqrt(deg_i deg_j)":
+        "the weights are 1 / (d_i + 1) (a mean over neighbours); GCN uses "
+        "1 / sqrt((d_i + 1) * (d_j + 1))":
             1.0 / deg[i],
         "the degrees count outgoing edges (edge_index[0]); count incoming edges, edge_index[1]":
             sym_norm(loops.flip(0), N),
@@ -42,7 +44,7 @@ def check_gcn_weights(fn: Callable) -> str:
         if torch.allclose(weights.to(values.dtype), values, atol=1e-6):
             raise ExerciseError(words)
     expect_close(weights, sym_norm(loops, N), "the weights", atol=1e-6)
-    return passed("1 / c_ij = 1 / (sqrt(|N(i)|) sqrt(|N(j)|)), degrees with self-loops.")
+    return passed("1 / c_ij = 1 / sqrt((d_i + 1)(d_j + 1)), the self-loops counted.")
 
 
 def check_neighbour_mean(fn: Callable) -> str:
