@@ -45,17 +45,20 @@ def _rich(s: str, size: float) -> str:
     sub, drop = max(12, round(size * 0.8)), round(size * 0.3)
     out, pos, lowered = [], 0, False
     for m in re.finditer(r"_(\{[^}]*\}|\w(?![A-Za-z]))", s):
-        out.append(_back(escape(s[pos : m.start()]), drop, lowered))
+        text = escape(s[pos : m.start()])
+        out.append(_back(text, drop, lowered))
+        lowered = lowered and not text
         out.append(f'<tspan dy="{0 if lowered else drop}" font-size="{sub}">'
                    f"{escape(m.group(1).strip('{}'))}</tspan>")
         pos, lowered = m.end(), True
-    out.append(_back(escape(s[pos:]), drop, lowered))
+    if s[pos:]:
+        out.append(_back(escape(s[pos:]), drop, lowered))
     return "".join(out)
 
 
 def _back(text: str, drop: int, lowered: bool) -> str:
-    """Text after a subscript goes back up; an empty tspan would not move in every browser."""
-    if not lowered or not text:
+    """Text after a subscript goes back up (in a tspan with text: an empty one may not move)."""
+    if not lowered:
         return text
     return f'<tspan dy="-{drop}">{text}</tspan>'
 
@@ -204,12 +207,13 @@ def seq2seq_attention():
     base = 512
     d.path([(82, base), (458, base)], stroke=INK, sw=1.2)
     for x, a, tok in zip(xs, alpha, tokens):
-        top = base - 95 * a
+        top = base - 85 * a
         d.rect(x - 16, top, 32, base - top, fill=BAR_TOP if a == max(alpha) else BAR,
                stroke="none", rx=2)
-        d.text(x, top - 6, f"{a:.2f}", 13)
+        d.arrow((x, 408), (x, 424), head=7)
+        d.text(x, 441, f"{a:.2f}", 13)
         d.text(x, base + 18, tok, 13, fill=MUTED)
-    d.text(70, 470, "α_{t,j}", 15, anchor="end")
+    d.text(88, 442, "α_{t,j}", 15, anchor="end")
     d.text(270, 550, "weights sum to 1; line width ∝ α_{t,j}", 13, fill=MUTED)
     # Decoder step.
     d.box(dec, plus[1], 112, 44, "s_t", sub="GRU step", color=GREEN)
@@ -247,15 +251,15 @@ def scaled_dot_product():
     ``(B, T, D_v)``.
     """
     d = _Svg(720, 540, "Scaled dot-product attention with tensor shapes")
-    cx, vx = 300, 560
-    d.box(235, 40, 110, 48, "Q", sub="(B, T, D_k)", color=ORANGE, bold=True)
-    d.box(365, 40, 110, 48, "K", sub="(B, S, D_k)", color=ORANGE, bold=True)
+    cx, vx = 330, 600
+    d.box(265, 40, 110, 48, "Q", sub="(B, T, D_k)", color=ORANGE, bold=True)
+    d.box(395, 40, 110, 48, "K", sub="(B, S, D_k)", color=ORANGE, bold=True)
     d.box(vx, 40, 120, 48, "V", sub="(B, S, D_v)", color=ORANGE, bold=True)
-    d.arrow((235, 64), (235, 104))
-    d.arrow((365, 64), (365, 104))
-    d.text(373, 90, "Kᵀ", 13, anchor="start", fill=MUTED)
+    d.arrow((265, 64), (265, 104))
+    d.arrow((395, 64), (395, 104))
+    d.text(403, 90, "Kᵀ", 13, anchor="start", fill=MUTED)
     steps = [
-        (125, "MatMul  Q Kᵀ", "(B, T, S)", "one score per query-key pair", BLUE, False),
+        (125, "MatMul  Q Kᵀ", "(B, T, S)", "every query-key pair", BLUE, False),
         (200, "Scale  ÷ √D_k", "(B, T, S)", "keeps the variance near 1", BLUE, False),
         (275, "Mask (optional)", "(B, T, S)", "False → −∞", GREY, True),
         (350, "softmax over S", "weights (B, T, S)", "each row sums to 1", PURPLE, False),
@@ -377,58 +381,62 @@ def gat_layer():
     """One GAT layer around a node i (chapter 10).
 
     Left: i's neighbourhood Ñ(i) = N(i) ∪ {i}, self-loop included, with edge
-    widths proportional to the attention weights α_{ij}. Right: the shared
-    projection W h_j, the per-edge score e_{ij} = LeakyReLU(aᵀ [W h_i ‖ W h_j]),
-    the softmax over the neighbourhood, the weighted sum h_i' = σ(∑ α_{ij} W h_j),
+    widths proportional to the attention weights α_ij. Right: the shared
+    projection W h_j, the per-edge score e_ij = LeakyReLU(aᵀ [W h_i ‖ W h_j]),
+    the softmax over the neighbourhood, the weighted sum h_i' = σ(∑ α_ij W h_j),
     and the H heads concatenated (hidden layers) or averaged (output layer).
     """
-    d = _Svg(720, 470, "A GAT layer: scores, softmax over the neighbourhood, weighted sum")
-    ci = (160, 230)
-    nbrs = [(-120, -120, 0.30, "1"), (95, -130, 0.12, "2"), (125, 60, 0.22, "3"),
-            (-95, 135, 0.08, "4")]
-    self_a = 0.28
-    for dxn, dyn, a, n in nbrs:
-        x, y = ci[0] + dxn, ci[1] + dyn
-        L = math.hypot(dxn, dyn)
-        d.arrow((x - dxn / L * 22, y - dyn / L * 22), (ci[0] + dxn / L * 30, ci[1] + dyn / L * 30),
-                stroke=ORANGE[1], sw=1.5 + 14 * a, head=10 + 6 * a)
-        mx, my = (x + ci[0]) / 2, (y + ci[1]) / 2
-        d.text(mx + (-1 if dyn > 0 else 1) * 14 * (1 if dxn > 0 else -1), my + 5,
-               f"α_{{i{n}}} = {a:.2f}", 13,
-               anchor="start" if dxn * dyn < 0 else "end", fill=ORANGE[1])
+    d = _Svg(720, 460, "A GAT layer: scores, softmax over the neighbourhood, weighted sum")
+    ci = (165, 215)
+    # (neighbour position, α_ij, its label's position and anchor); the weights sum to 1.
+    nbrs = [
+        ((45, 95), 0.30, (92, 160, "end")),
+        ((265, 85), 0.12, (228, 150, "start")),
+        ((295, 285), 0.22, (222, 285, "middle")),
+        ((70, 350), 0.08, (90, 300, "end")),
+    ]
+    self_a = 1 - sum(a for _, a, _ in nbrs)
+    for (x, y), a, _ in nbrs:
+        n = math.hypot(ci[0] - x, ci[1] - y)
+        ux, uy = (ci[0] - x) / n, (ci[1] - y) / n
+        d.arrow((x + 21 * ux, y + 21 * uy), (ci[0] - 29 * ux, ci[1] - 29 * uy),
+                stroke=ORANGE[1], sw=1.5 + 14 * a, head=10 + 8 * a)
+    for k, ((x, y), a, (lx, ly, anchor)) in enumerate(nbrs):
+        d.text(lx, ly, f"α_{{i{k + 1}}} = {a:.2f}", 13, anchor=anchor, fill=ORANGE[1])
         d.circle(x, y, 20, fill=BLUE[0], stroke=BLUE[1], sw=2)
-        d.ctext(x, y, f"h_{n}", 14)
-    # Self-loop: a circle above-left of i.
+        d.ctext(x, y, f"h_{k + 1}", 14)
+    # The self-loop: i attends to itself too.
+    x, y = ci
     d.parts.append(
-        f'<path d="M{ci[0] - 22},{ci[1] - 12} C{ci[0] - 75},{ci[1] - 50} {ci[0] - 75},{ci[1] + 50} '
-        f'{ci[0] - 22},{ci[1] + 12}" fill="none" stroke="{ORANGE[1]}" '
-        f'stroke-width="{1.5 + 14 * self_a:g}"/>'
+        f'<path d="M{x - 20},{y - 16} C{x - 80},{y - 60} {x - 88},{y + 40} {x - 34},{y + 24}" '
+        f'fill="none" stroke="{ORANGE[1]}" stroke-width="{1.5 + 14 * self_a:g}"/>'
     )
-    d.text(ci[0] - 72, ci[1] + 5, f"α_{{ii}} = {self_a:.2f}", 13, anchor="end", fill=ORANGE[1])
-    d.circle(*ci, 26, fill=ORANGE[0], stroke=ORANGE[1], sw=2.5)
-    d.ctext(*ci, "h_i", 15, weight="bold")
-    d.text(160, 410, "Ñ(i) = N(i) ∪ {i}: neighbours", 13, fill=MUTED)
-    d.text(160, 428, "and the self-loop; widths ∝ α_{ij}", 13, fill=MUTED)
-    # Right: the computation for node i, top to bottom.
-    rx, w = 520, 350
-    d.box(rx - 90, 40, 150, 40, "W h_i", color=BLUE)
-    d.box(rx + 90, 40, 150, 40, "W h_j", color=BLUE)
-    d.text(rx, 80, "one W shared by all nodes", 12, fill=MUTED)
-    d.arrow((rx - 90, 60), (rx - 40, 98))
-    d.arrow((rx + 90, 60), (rx + 40, 98))
-    d.box(rx, 120, w, 44, "e_{ij} = LeakyReLU(aᵀ [W h_i ‖ W h_j])", color=PURPLE)
-    d.text(rx + w / 2 - 4, 158, "one score per edge", 12, anchor="end", fill=MUTED)
-    d.arrow((rx, 142), (rx, 178))
-    d.box(rx, 200, w, 44, "α_{ij} = softmax over j ∈ Ñ(i)", color=GREY)
-    d.text(rx + w / 2 - 4, 238, "∑_j α_{ij} = 1", 12, anchor="end", fill=MUTED)
-    d.arrow((rx, 222), (rx, 258))
-    d.box(rx, 280, w, 44, "h_i' = σ(∑_j α_{ij} W h_j)", color=ORANGE)
-    d.arrow((rx, 302), (rx - 90, 346))
-    d.arrow((rx, 302), (rx + 90, 346))
-    d.text(rx, 336, "H heads", 12, fill=MUTED)
-    d.box(rx - 90, 378, 170, 60, "hidden layers:", sub="concat ‖ → (N, H·F')")
-    d.box(rx + 90, 378, 170, 60, "output layer:", sub="average → (N, C)")
-    d.text(rx, 440, "each head has its own W and a", 12, fill=MUTED)
+    d.arrow((x - 40, y + 26), (x - 25, y + 17), stroke=ORANGE[1], sw=1, head=14)
+    d.text(x - 80, y + 5, f"α_{{ii}} = {self_a:.2f}", 13, anchor="end", fill=ORANGE[1])
+    d.circle(x, y, 26, fill=ORANGE[0], stroke=ORANGE[1], sw=2.5)
+    d.ctext(x, y, "h_i", 15, weight="bold")
+    d.text(165, 400, "Ñ(i) = N(i) ∪ {i}: the neighbours", 13, fill=MUTED)
+    d.text(165, 420, "and i itself; width ∝ α_{ij}", 13, fill=MUTED)
+    # Right: what node i computes, top to bottom.
+    rx, w = 525, 350
+    d.box(rx - 95, 36, 150, 50, "W h_i", sub="node i", color=BLUE)
+    d.box(rx + 95, 36, 150, 50, "W h_j", sub="each j ∈ Ñ(i)", color=BLUE)
+    d.arrow((rx - 95, 61), (rx - 30, 96))
+    d.arrow((rx + 95, 61), (rx + 30, 96))
+    d.box(rx, 118, w, 44, "e_{ij} = LeakyReLU(aᵀ [W h_i ‖ W h_j])", color=PURPLE)
+    d.arrow((rx, 140), (rx, 176))
+    d.text(rx + 10, 163, "one score per edge", 12, anchor="start", fill=MUTED)
+    d.box(rx, 198, w, 44, "α_{ij} = softmax of e_{ij} over j ∈ Ñ(i)", color=GREY)
+    d.arrow((rx, 220), (rx, 256))
+    d.text(rx + 10, 243, "∑_j α_{ij} = 1", 12, anchor="start", fill=MUTED)
+    d.box(rx, 278, w, 44, "h_i' = σ(∑_{j∈Ñ(i)} α_{ij} W h_j)", color=ORANGE)
+    d.arrow((rx - 20, 300), (rx - 95, 340))
+    d.arrow((rx + 20, 300), (rx + 95, 340))
+    d.text(rx, 330, "H heads", 12, fill=MUTED)
+    d.box(rx - 95, 370, 170, 58, "hidden layers", sub="concat ‖ → (N, H·F')")
+    d.box(rx + 95, 370, 170, 58, "output layer", sub="average → (N, C)")
+    d.text(rx, 424, "W is shared by all nodes;", 12, fill=MUTED)
+    d.text(rx, 442, "each head has its own W and a", 12, fill=MUTED)
     return _show(d)
 
 
@@ -440,7 +448,7 @@ def static_dynamic():
     GATv2 scores aᵀ LeakyReLU(W [h_i ‖ h_j]): the ranking can change with the query.
     Bars are the softmax weights over four keys; the top key of each query is orange.
     """
-    d = _Svg(720, 400, "Static (GAT) against dynamic (GATv2) attention")
+    d = _Svg(720, 430, "Static (GAT) against dynamic (GATv2) attention")
     key = [0.9, -0.4, 1.7, 0.3]  # a₂ᵀ W h_j for four keys
     query = [0.6, -1.2, 1.5]  # a₁ᵀ W h_i for three queries
 
@@ -462,7 +470,7 @@ def static_dynamic():
          "the order changes with the query"),
     ]
     for x0, title, formula, rows, note in panels:
-        d.rect(x0, 10, 340, 360, fill="#f9fafb", stroke=MUTED, rx=10)
+        d.rect(x0, 10, 340, 388, fill="#f9fafb", stroke=MUTED, rx=10)
         d.text(x0 + 170, 40, title, 16, weight="bold")
         d.text(x0 + 170, 66, formula, 13)
         for q, row in enumerate(rows):
@@ -474,8 +482,10 @@ def static_dynamic():
                 bx, h = cx0 + 6 + j * 22, 150 * a
                 d.rect(bx, base - h, 18, h, fill=BAR_TOP if a == top else BAR, stroke="none", rx=2)
                 d.text(bx + 9, base + 17, str(j + 1), 12, fill=MUTED)
-        d.text(x0 + 170, 330, "key j; bars: α_{ij} (top key in orange)", 12, fill=MUTED)
-        d.text(x0 + 170, 354, note, 14, weight="bold")
-    d.text(360, 392, "Brody, Alon & Yahav (2022), How attentive are graph attention networks?",
+            ranking = " > ".join(str(j + 1) for j in sorted(range(4), key=lambda j: -row[j]))
+            d.text(cx0 + 48, 330, ranking, 12)
+        d.text(x0 + 170, 356, "key j; bars: α_{ij}, the top key in orange", 12, fill=MUTED)
+        d.text(x0 + 170, 382, note, 14, weight="bold")
+    d.text(360, 420, "Brody, Alon & Yahav (2022), How attentive are graph attention networks?",
            12, fill=MUTED)
     return _show(d)
