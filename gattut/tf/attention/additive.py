@@ -1,15 +1,8 @@
-r"""Additive attention (Bahdanau, Cho and Bengio, 2015); Keras 3 twin of ``gattut.attention.additive``.
+"""Additive (Bahdanau) attention: the Keras 3 twin of :mod:`gattut.attention.additive`.
 
-The decoder state :math:`z` (the query) is matched against every encoder
-output :math:`h_s` (the keys) with a small feed-forward network, the scores
-are normalised with a softmax over the source positions, and the context is
-the weighted sum of the values (the encoder outputs again, by default):
-
-.. math::
-
-    e_{ts} = v^\top \tanh(W_1 z_t + W_2 h_s), \qquad
-    \alpha_{ts} = \frac{\exp e_{ts}}{\sum_{s'} \exp e_{ts'}}, \qquad
-    c_t = \sum_s \alpha_{ts} h_s.
+The method, its equations, the arguments and the shapes are documented once, in
+the PyTorch module; this one differs only where Keras does (``call`` instead of
+``forward``, ``Dense`` kernels that are the transposes of ``Linear`` weights).
 """
 
 from __future__ import annotations
@@ -26,34 +19,11 @@ __all__ = ["BahdanauAttention"]
 
 @keras.saving.register_keras_serializable(package="gattut")
 class BahdanauAttention(MaskedLayer):
-    r"""Bahdanau (additive) attention, one decoder step or a whole sequence.
+    """Bahdanau (additive) attention: see :class:`gattut.attention.BahdanauAttention`.
 
-    .. math::
-
-        e_{ts} = v^\top \tanh(W_1 q_t + W_2 k_s), \quad
-        \alpha_t = \mathrm{masked\_softmax}(e_t), \quad
-        c_t = \sum_s \alpha_{ts} \, \mathrm{value}_s
-
-    ``normalize=True`` weight-normalises ``v`` with a learned scale and bias,
-    as TensorFlow Addons' ``BahdanauAttention(normalize=True)`` (see
-    :class:`~gattut.tf.attention.scoring.AdditiveScore`). The weights live in
-    ``self.score`` (an ``AdditiveScore``).
-
-    Args:
-        d_query: width ``Dq`` of the query (the decoder state).
-        d_key: width ``Dk`` of the keys (the encoder outputs).
-        d_attn: width ``A`` of the hidden layer of the score network.
-        normalize: weight-normalise ``v`` (learned ``g`` and ``b``).
-
-    ``call(query, key, value=None, mask=None) -> (context, weights)``:
-    ``value`` defaults to ``key``; ``mask`` is bool with ``True`` = may attend,
-    either a key padding mask ``(B, S)`` (a 2-D mask is always read this way)
-    or a mask broadcastable to ``(B, T, S)``.
-
-    Shapes:
-        query ``(B, Dq)`` -> context ``(B, Dv)``, weights ``(B, S)``;
-        query ``(B, T, Dq)`` -> context ``(B, T, Dv)``, weights ``(B, T, S)``;
-        key ``(B, S, Dk)``, value ``(B, S, Dv)``.
+    Same arguments, same ``call(query, key, value=None, mask=None) -> (context,
+    weights)``, same shapes. The weights live in ``self.score`` (an
+    :class:`~gattut.tf.attention.scoring.AdditiveScore`).
     """
 
     def __init__(self, d_query: int, d_key: int, d_attn: int, normalize: bool = False, **kwargs):

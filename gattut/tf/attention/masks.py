@@ -1,9 +1,7 @@
-"""Boolean masks and the masked softmax (Keras 3 twin of ``gattut.attention.masks``).
+"""Boolean masks and the masked softmax: the Keras 3 twin of :mod:`gattut.attention.masks`.
 
-One convention for the whole package: a mask is a ``bool`` tensor and
-``True`` means *may attend* (the convention of Keras' own attention layers). A
-query row with nothing to attend to gets all-zero weights, and neither its
-values nor its gradients are ever NaN.
+One convention (bool, ``True`` = may attend, as in Keras' own attention layers);
+the equations and shapes are documented in the PyTorch module.
 """
 
 from __future__ import annotations
@@ -17,28 +15,11 @@ __all__ = ["masked_softmax", "padding_mask", "causal_mask"]
 
 
 def masked_softmax(scores, mask=None, dim: int = -1) -> tf.Tensor:
-    r"""Softmax over ``dim`` that gives zero weight to masked positions.
+    """Softmax that gives masked positions zero weight: see :func:`gattut.attention.masked_softmax`.
 
-    .. math::
-
-        w_i = \frac{m_i \exp(s_i - c)}{\sum_j m_j \exp(s_j - c)},
-        \qquad c = \max_{j:\, m_j} s_j
-
-    where :math:`m_i \in \{0, 1\}` is the mask. A row with no ``True`` entry
-    gets :math:`w = 0` everywhere (the denominator would be zero, so it is
-    replaced by one); its gradient is zero too, never NaN.
-
-    Args:
-        scores: real-valued scores before the softmax.
-        mask: optional bool tensor, broadcastable to ``scores``; ``True`` =
-            may attend. ``None`` means every position may be attended.
-        dim: the axis to normalise over (the key axis, usually the last). It is
-            called ``dim``, not Keras' ``axis``, so that the call reads the same
-            as the PyTorch one.
-
-    Shapes:
-        scores: ``(..., S)`` (any shape); mask: broadcastable to it;
-        returns ``weights`` with the shape of ``scores``.
+    The axis argument is called ``dim``, not Keras' ``axis``, so that the call reads
+    the same as the PyTorch one. A fully masked row gets zero weights and zero
+    gradients, never NaN.
     """
     scores = as_tensor(scores, "scores")
     if not scores.dtype.is_floating:
@@ -60,16 +41,10 @@ def masked_softmax(scores, mask=None, dim: int = -1) -> tf.Tensor:
 
 
 def padding_mask(lengths, max_len: int | None = None) -> tf.Tensor:
-    """Mask of real (non-padding) positions from per-example lengths.
+    """Mask of real positions from lengths: see :func:`gattut.attention.padding_mask`.
 
-    ``mask[b, s] = s < lengths[b]``.
-
-    Args:
-        lengths: integer tensor or array of sequence lengths, each in ``[0, max_len]``.
-        max_len: width of the mask; defaults to ``max(lengths)``.
-
-    Shapes:
-        lengths: ``(B,)``; returns ``(B, S)`` bool with ``S = max_len``.
+    ``lengths`` may be a tensor or a NumPy array; its values are checked when
+    running eagerly.
     """
     lengths = as_tensor(lengths, "lengths")
     if len(lengths.shape) != 1 or not lengths.dtype.is_integer:
@@ -91,15 +66,10 @@ def padding_mask(lengths, max_len: int | None = None) -> tf.Tensor:
 
 
 def causal_mask(T: int, S: int | None = None) -> tf.Tensor:
-    """Mask that lets query ``t`` attend to keys ``s <= t`` (no peeking ahead).
+    """Lower-triangular ``(T, S)`` mask: see :func:`gattut.attention.causal_mask`.
 
-    ``mask[t, s] = s <= t``: lower triangular, aligned at the top-left corner
-    (the same as ``is_causal=True`` in PyTorch's ``scaled_dot_product_attention``
-    and ``use_causal_mask=True`` in Keras). Unlike the PyTorch version there is
-    no ``device`` argument: TensorFlow places the tensor itself.
-
-    Shapes:
-        returns ``(T, S)`` bool, ``S = T`` by default.
+    Equal to Keras' ``use_causal_mask=True``. There is no ``device`` argument:
+    TensorFlow places the tensor itself.
     """
     if S is None:
         S = T

@@ -1,26 +1,7 @@
-r"""Monotonic attention (Raffel, Luong, Liu, Weiss and Eck, 2017); Keras 3 twin of ``gattut.attention.monotonic``.
+"""Monotonic attention (Raffel et al., 2017): the Keras 3 twin of :mod:`gattut.attention.monotonic`.
 
-At each output step the decoder scans the memory left to right, starting
-where it stopped last time, and at each position :math:`j` decides to stop
-with probability :math:`p_{i,j} = \sigma(e_{i,j})`. At test time the decision
-is hard (stop at the first :math:`p > 0.5`); for training, Raffel et al. use
-the *expected* alignment, given by a recurrence over :math:`j`:
-
-.. math::
-
-    q_{i,j} = (1 - p_{i,j-1})\, q_{i,j-1} + \alpha_{i-1,j}, \qquad
-    \alpha_{i,j} = p_{i,j}\, q_{i,j},
-
-with :math:`q_{i,0} = \alpha_{i-1,0}`. Unrolled, it has a closed form with
-cumulative products and sums (the "parallel" mode):
-
-.. math::
-
-    \alpha_{i,:} = p_{i,:} \odot \mathrm{cumprod}_{excl}(1 - p_{i,:}) \odot
-    \mathrm{cumsum}\!\left(\frac{\alpha_{i-1,:}}{\mathrm{cumprod}_{excl}(1 - p_{i,:})}\right).
-
-The weights sum to *at most* one: the mass left over is the probability that
-the decoder ran off the end of the memory without stopping.
+The recurrence, its closed form and the three modes are documented in the
+PyTorch module.
 """
 
 from __future__ import annotations
@@ -51,17 +32,7 @@ def _shift_right(x, fill: float):
 
 
 def safe_cumprod(x, exclusive: bool = False) -> tf.Tensor:
-    r"""Cumulative product over the last axis, as ``exp(cumsum(log(clip(x, tiny, 1))))``.
-
-    Working in log space keeps the product from underflowing one factor at a
-    time, and clipping at the smallest positive normal number (``tiny``)
-    keeps ``log(0) = -inf`` out of the sum and out of the gradient. This is
-    TensorFlow Addons' ``safe_cumprod``. ``exclusive=True`` gives
-    :math:`\prod_{k<j} x_k` at position ``j`` (and 1 at position 0).
-
-    Shapes:
-        x: ``(..., S)``; returns ``(..., S)``.
-    """
+    """Cumulative product in log space: see :func:`gattut.attention.safe_cumprod`."""
     x = tf.convert_to_tensor(x)
     tiny = float(np.finfo(x.dtype.as_numpy_dtype).tiny)
     log_x = ops.log(ops.clip(x, tiny, 1.0))  # (..., S)
@@ -71,32 +42,9 @@ def safe_cumprod(x, exclusive: bool = False) -> tf.Tensor:
 
 
 def monotonic_attention(p_choose, previous_weights, mode: str = "parallel") -> tf.Tensor:
-    r"""Monotonic alignment for one output step from stopping probabilities.
+    """Monotonic alignment for one output step: see :func:`gattut.attention.monotonic_attention`.
 
-    Modes:
-
-    * ``"recursive"``: the recurrence
-      :math:`q_j = (1 - p_{j-1}) q_{j-1} + \alpha^{prev}_j`,
-      :math:`\alpha_j = p_j q_j`, as a Python loop over the ``S`` positions
-      (slow; the reference the tests compare ``"parallel"`` against).
-    * ``"parallel"``: the closed form
-      :math:`\alpha = p \odot c \odot \mathrm{cumsum}(\alpha^{prev} / c)`
-      with :math:`c = \mathrm{cumprod}_{excl}(1 - p)`, computed by
-      :func:`safe_cumprod`, and the divisor clipped to ``[1e-10, 1]`` as
-      TensorFlow Addons does (see the PyTorch docstring for the trade-off).
-    * ``"hard"``: test-time decoding. ``p_choose`` is thresholded
-      (``> 0.5``), positions before the previous attended one are cleared,
-      and the first remaining chosen position gets weight 1. If no position
-      is chosen the row is all zero.
-
-    Args:
-        p_choose: probability of stopping at each memory position.
-        previous_weights: the alignment of the previous output step
-            (``MonotonicAttention.initial_weights`` for the first step).
-        mode: ``"parallel"``, ``"recursive"`` or ``"hard"``.
-
-    Shapes:
-        p_choose: ``(B, S)``, previous_weights: ``(B, S)``; returns weights ``(B, S)``.
+    Same modes (``"parallel"``, ``"recursive"``, ``"hard"``), arguments and shapes.
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
@@ -130,36 +78,12 @@ def monotonic_attention(p_choose, previous_weights, mode: str = "parallel") -> t
 
 @keras.saving.register_keras_serializable(package="gattut")
 class MonotonicAttention(MaskedLayer):
-    r"""Monotonic attention layer with a Bahdanau or Luong energy.
+    """Monotonic attention with a Bahdanau or Luong energy: see :class:`gattut.attention.MonotonicAttention`.
 
-    .. math::
-
-        e_{ij} = \mathrm{score}(q_i, k_j) + r, \qquad
-        p_{ij} = \sigma(e_{ij} + \sigma_n \varepsilon), \quad \varepsilon \sim \mathcal{N}(0, 1),
-
-        \alpha_i = \mathrm{monotonic\_attention}(p_i, \alpha_{i-1}), \qquad
-        c_i = \sum_j \alpha_{ij}\,\mathrm{value}_j
-
-    ``score="bahdanau"`` uses :class:`~gattut.tf.attention.scoring.AdditiveScore`
-    (hidden width ``d_attn``, default ``d_query``; ``normalize`` as in
-    Bahdanau attention);
-    ``score="luong"`` uses :class:`~gattut.tf.attention.scoring.GeneralScore`
-    (``d_attn`` must be ``None`` or ``d_query``; ``scale=True`` adds a learned
-    scalar ``g`` on the score, initialised to 1). ``r`` is ``score_bias``, a
-    learned scalar initialised to ``score_bias_init``. Gaussian noise of std
-    ``sigmoid_noise`` is added before the sigmoid only when called with
-    ``training=True`` (Keras' flag; PyTorch uses ``module.training``). In
-    ``mode="hard"`` the stopping decision is ``e > 0`` (``p > 0.5``). Masked
-    memory positions get ``p = 0``: the decoder never stops there.
-
-    ``call(query, key, previous_weights, value=None, mask=None, training=None)
-    -> (context, weights)`` computes one output step; ``mask`` is a ``(B, S)``
-    key padding mask (bool, ``True`` = real position). Start with
-    ``initial_weights(B, S)``.
-
-    Shapes:
-        query ``(B, Dq)``, key ``(B, S, Dk)``, previous_weights ``(B, S)``,
-        value ``(B, S, Dv)`` -> context ``(B, Dv)``, weights ``(B, S)``.
+    Keras only: the noise before the sigmoid is added when the layer is called
+    with ``training=True`` (PyTorch uses ``module.training``), drawn from
+    ``seed`` (an optional seed for the layer's ``SeedGenerator``).
+    ``call(query, key, previous_weights, value=None, mask=None, training=None)``.
     """
 
     def __init__(

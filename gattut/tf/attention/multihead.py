@@ -1,25 +1,9 @@
-r"""Multi-head attention (Vaswani et al., 2017); Keras 3 twin of ``gattut.attention.multihead``.
+"""Multi-head attention: the Keras 3 twin of :mod:`gattut.attention.multihead`.
 
-.. math::
-
-    \mathrm{head}_h = \mathrm{Attention}(Q W^Q_h, K W^K_h, V W^V_h), \qquad
-    \mathrm{MultiHead}(Q, K, V) = [\mathrm{head}_1; \dots; \mathrm{head}_H]\, W^O
-
-Each head works in a ``Dh = D / H`` wide subspace, so ``H`` heads cost about
-as much as one full-width head. The projections of all heads are one
-``Dense(D)`` each for Q, K and V; splitting its output into ``H`` chunks of
-``Dh`` *is* the per-head projection. (Keras' own ``MultiHeadAttention`` keeps
-the same numbers in ``EinsumDense`` kernels of shape ``(D, H, Dh)``: a reshape
-of our ``(D, D)`` kernels.)
-
-Two paths compute the same function:
-
-* ``need_weights=True`` (the readable path): our
-  :func:`~gattut.tf.attention.sdpa.scaled_dot_product_attention`, which
-  returns the per-head weights ``(B, H, T, S)``.
-* ``need_weights=False`` (the fast path): ``keras.ops.dot_product_attention``,
-  which never hands back the weights (and can use a fused kernel on backends
-  that have one). The tests check that both paths agree.
+The equations, the two paths (readable with weights, fast without) and the
+masks are documented in the PyTorch module. Keras' own ``MultiHeadAttention``
+keeps the same numbers in ``EinsumDense`` kernels of shape ``(D, H, Dh)``: a
+reshape of our ``(D, D)`` kernels.
 """
 
 from __future__ import annotations
@@ -45,48 +29,16 @@ __all__ = ["MultiHeadAttention"]
 
 @keras.saving.register_keras_serializable(package="gattut")
 class MultiHeadAttention(MaskedLayer):
-    r"""Multi-head attention with a readable path and a fast path.
+    """Multi-head attention with a readable and a fast path: see :class:`gattut.attention.MultiHeadAttention`.
 
-    .. math::
-
-        q = \text{query} W_q + b_q,\ k = \text{key} W_k + b_k,\ v = \text{value} W_v + b_v
-        \ \text{(split into } H \text{ heads of width } D_h = D/H),
-
-        \text{out}_h = \mathrm{masked\_softmax}\!\left(q_h k_h^\top / \sqrt{D_h}\right) v_h,
-        \qquad \text{output} = [\text{out}_1; \dots; \text{out}_H] W_o + b_o
-
-    Args:
-        d_model: width ``D`` of the query and of the output.
-        num_heads: ``H``; must divide ``d_model``.
-        dropout: dropout on the attention weights (``training=True`` only).
-        bias: whether the four projections have biases.
-        d_key, d_value: input widths of ``key`` and ``value`` when they differ
-            from ``d_model`` (both are projected to ``d_model``).
-
-    Weights: ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj`` (``keras.layers.Dense``;
-    each kernel is the transpose of the PyTorch ``Linear`` weight).
-
-    ``call(query, key, value, mask=None, causal=False, need_weights=True,
-    key_padding_mask=None, training=None) -> (output, weights)``. Three ways to
-    say what each query may see, all bool with ``True`` = may attend,
-    combined with AND:
-
-    * ``mask``: a 2-D mask is ``(T, S)`` (shared by the batch and the heads),
-      a 3-D mask is ``(B, T, S)`` (shared by the heads; this is Keras'
-      ``attention_mask``), a 4-D mask must broadcast to ``(B, H, T, S)``.
-    * ``key_padding_mask``: ``(B, S)``, ``True`` for real (non-padding) keys.
-    * ``causal=True``: query ``t`` sees keys ``s <= t``.
-
-    A query row that may see nothing gets zero weights and a zero attention
-    output on both paths (so the layer's output there is ``out_proj.bias``).
-    ``need_weights=False`` returns ``(output, None)``; Keras' functional API
-    (``keras.Input`` -> ``keras.Model``) cannot carry a ``None`` output, so
-    there call it with ``need_weights=True`` and ignore the weights. The
-    returned weights are before dropout.
-
-    Shapes:
-        query ``(B, T, D)``, key ``(B, S, Dk)``, value ``(B, S, Dv)``
-        -> output ``(B, T, D)``, weights ``(B, H, T, S)`` (or ``None``).
+    Same arguments, masks, return values and shapes. Keras only: ``seed`` for the
+    dropout; the fast path is ``keras.ops.dot_product_attention``, which has no
+    dropout, so a training step with dropout takes the readable path. Keras'
+    functional API (``keras.Input`` -> ``keras.Model``) cannot carry a ``None``
+    output, so there call the layer with ``need_weights=True`` and ignore the
+    weights. Weights: ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj``
+    (``keras.layers.Dense``; each kernel is the transpose of the PyTorch
+    ``Linear`` weight).
     """
 
     def __init__(

@@ -1,20 +1,6 @@
-r"""Multiplicative attention (Luong, Pham and Manning, 2015), global and local-p; Keras 3 twin.
-
-Luong's global attention scores the *current* decoder state :math:`h_t`
-against every encoder output :math:`\bar h_s` with one of three functions,
-
-.. math::
-
-    \mathrm{score}(h_t, \bar h_s) =
-    \begin{cases}
-      h_t^\top \bar h_s & \text{dot} \\
-      h_t^\top W_a \bar h_s & \text{general} \\
-      v_a^\top \tanh(W_a [h_t; \bar h_s]) & \text{concat}
-    \end{cases}
-
-then takes the softmax over :math:`s` and the weighted sum of the values.
-Local-p attention first *predicts* an aligned source position :math:`p_t`
-and only looks at a window around it, weighted by a Gaussian.
+"""Multiplicative attention (Luong et al., 2015), global and local-p: the Keras 3 twin of
+:mod:`gattut.attention.multiplicative`, where the scores, the window and the
+Gaussian are documented.
 """
 
 from __future__ import annotations
@@ -51,30 +37,10 @@ def _make_score(d_query: int, d_key: int, score: str, dtype=None) -> keras.layer
 
 @keras.saving.register_keras_serializable(package="gattut")
 class LuongAttention(MaskedLayer):
-    r"""Luong global attention with the dot, general or concat score.
+    """Luong global attention (dot, general or concat score): see :class:`gattut.attention.LuongAttention`.
 
-    .. math::
-
-        \alpha_t = \mathrm{masked\_softmax}(g \cdot \mathrm{score}(q_t, k_s)), \qquad
-        c_t = \sum_s \alpha_{ts} \, \mathrm{value}_s
-
-    ``scale=True`` adds a learned scalar ``g`` (initialised to 1) that
-    multiplies the score, as TensorFlow Addons' ``LuongAttention(scale=True)``
-    and Keras' ``Attention(use_scale=True)``; otherwise :math:`g = 1` is fixed.
-    ``score="concat"`` uses a hidden width of ``d_query``.
-
-    Attributes: ``score_kind`` (the string), ``score`` (a ``GeneralScore`` /
-    ``AdditiveScore`` layer, ``None`` for ``"dot"``), ``g`` (``None`` unless
-    ``scale``).
-
-    ``call(query, key, value=None, mask=None) -> (context, weights)``, with
-    the same conventions as :class:`~gattut.tf.attention.additive.BahdanauAttention`
-    (a 2-D mask is a ``(B, S)`` key padding mask).
-
-    Shapes:
-        query ``(B, Dq)`` -> context ``(B, Dv)``, weights ``(B, S)``;
-        query ``(B, T, Dq)`` -> context ``(B, T, Dv)``, weights ``(B, T, S)``;
-        key ``(B, S, Dk)``, value ``(B, S, Dv)``.
+    ``scale=True`` is Keras' ``Attention(use_scale=True)`` as well as TensorFlow
+    Addons' ``LuongAttention(scale=True)``.
     """
 
     def __init__(self, d_query: int, d_key: int, score: str = "dot", scale: bool = False, **kwargs):
@@ -113,37 +79,10 @@ class LuongAttention(MaskedLayer):
 
 @keras.saving.register_keras_serializable(package="gattut")
 class LocalPAttention(MaskedLayer):
-    r"""Luong local-p attention: predict a source position, attend near it.
+    """Luong local-p attention: see :class:`gattut.attention.LocalPAttention`.
 
-    .. math::
-
-        p_t = L \cdot \sigma\!\left(v_p^\top \tanh(W_p q_t)\right), \qquad
-        a_t = \mathrm{softmax}_{s \in \mathcal{W}_t}\, \mathrm{score}(q_t, k_s),
-
-        \alpha_{ts} = a_{ts} \exp\!\left(-\frac{(s - p_t)^2}{2\sigma^2}\right),
-        \qquad \sigma = \frac{D}{2}, \qquad c_t = \sum_s \alpha_{ts}\,\mathrm{value}_s
-
-    where ``D = window``, source positions are ``s = 0, ..., S - 1``, ``L`` is
-    the true source length of the example (the number of ``True`` entries in
-    its mask row; ``S`` without a mask), and the window
-    :math:`\mathcal{W}_t = \{s : |s - p_t| \le D,\ \text{mask}_{ts}\}` keeps
-    only valid (unmasked) positions. Outside the window the weights are
-    exactly zero. As in the paper, the Gaussian makes the weights sum to
-    less than one; the gradient reaches :math:`p_t` through the Gaussian
-    (the window edges are a hard cut-off and pass no gradient).
-
-    ``W_p`` is ``position_proj`` (bias-free ``Dense(d_query -> d_query)``) and
-    ``v_p`` is ``position_v`` (bias-free ``Dense(d_query -> 1)``).
-
-    ``call(query, key, value=None, mask=None, return_positions=False)``
-    returns ``(context, weights)``, or ``(context, weights, positions)`` with
-    ``return_positions=True``, where ``positions`` holds the real-valued
-    :math:`p_t`.
-
-    Shapes:
-        query ``(B, Dq)`` -> context ``(B, Dv)``, weights ``(B, S)``, positions ``(B,)``;
-        query ``(B, T, Dq)`` -> context ``(B, T, Dv)``, weights ``(B, T, S)``,
-        positions ``(B, T)``; key ``(B, S, Dk)``, value ``(B, S, Dv)``.
+    ``position_proj`` is a bias-free ``Dense(d_query -> d_query)`` and
+    ``position_v`` a bias-free ``Dense(d_query -> 1)``.
     """
 
     def __init__(self, d_query: int, d_key: int, window: int, score: str = "general", **kwargs):

@@ -1,19 +1,6 @@
-r"""Positional information: absolute (sinusoidal, learned), relative, rotary; Keras 3 twin.
-
-Attention is permutation-equivariant: shuffle the keys and values together
-and the output does not change; shuffle the queries and the outputs shuffle
-the same way. Order has to be put in by hand. Four ways:
-
-* **Sinusoidal** (Vaswani et al., 2017): add a fixed vector per position,
-  :math:`PE_{(p, 2i)} = \sin(p / b^{2i/D})`, :math:`PE_{(p, 2i+1)} = \cos(p / b^{2i/D})`.
-  Codebases lay the same numbers out differently (interleaved, or a
-  ``[sin | cos]`` / ``[cos | sin]`` half each); :func:`layout_permutation`
-  shows the layouts differ only by a fixed permutation of the columns.
-* **Learned**: one trainable vector per position.
-* **Relative** (Shaw, Uszkoreit and Vaswani, 2018): a learned vector per
-  clipped offset ``s - t``, added inside the attention.
-* **Rotary** (RoPE, Su et al., 2021): rotate ``q`` and ``k`` by an angle
-  proportional to their position, so ``q . k`` depends only on the offset.
+"""Positional information (sinusoidal, learned, relative, rotary): the Keras 3 twin of
+:mod:`gattut.attention.positional`, where the four methods, the layouts and the
+equations are documented.
 """
 
 from __future__ import annotations
@@ -51,21 +38,10 @@ def _check_layout(layout: str, d_model: int) -> None:
 def sinusoidal_encoding(
     length: int, d_model: int, layout: str = "interleaved", base: float = 10000.0
 ) -> tf.Tensor:
-    r"""Fixed sinusoidal position encodings.
+    """Fixed sinusoidal table ``(length, d_model)``: see :func:`gattut.attention.sinusoidal_encoding`.
 
-    With angle :math:`\theta_{p,i} = p / b^{2i/D}` for position ``p`` and
-    frequency index ``i = 0 .. D/2 - 1``:
-
-    * ``"interleaved"`` (the Transformer paper): column ``2i`` is
-      :math:`\sin\theta_{p,i}`, column ``2i + 1`` is :math:`\cos\theta_{p,i}`;
-    * ``"sin_cos"``: columns ``[0, D/2)`` are the sines, ``[D/2, D)`` the cosines;
-    * ``"cos_sin"``: the cosines first, then the sines.
-
-    The table is computed in float64 and returned in Keras' ``floatx()``
-    (float32 by default), like the PyTorch version.
-
-    Shapes:
-        returns ``(length, d_model)``.
+    Computed in float64 and returned in Keras' ``floatx()`` (float32 by default),
+    like the PyTorch version.
     """
     _check_layout(layout, d_model)
     if length < 0:
@@ -95,14 +71,9 @@ def _column_of(layout: str, d_model: int) -> np.ndarray:
 
 
 def layout_permutation(from_layout: str, to_layout: str, d_model: int) -> tf.Tensor:
-    """The column permutation that turns one sinusoidal layout into another.
+    """Column permutation between two sinusoidal layouts: see :func:`gattut.attention.layout_permutation`.
 
-    ``sinusoidal_encoding(L, D, to_layout) == tf.gather(sinusoidal_encoding(L, D, from_layout), perm, axis=1)``.
-    Column ``c`` of the target holds some ``(sin or cos, i)``; ``perm[c]`` is
-    the column of the source that holds the same ``(sin or cos, i)``.
-
-    Shapes:
-        returns ``perm`` ``(d_model,)``, int64.
+    Apply it with ``tf.gather(table, perm, axis=1)``; returns int64.
     """
     _check_layout(from_layout, d_model)
     _check_layout(to_layout, d_model)
@@ -125,14 +96,9 @@ def _check_sequence(x, d_model: int, max_len: int):
 
 @keras.saving.register_keras_serializable(package="gattut")
 class SinusoidalPositionalEncoding(keras.layers.Layer):
-    r"""Add fixed sinusoidal encodings to a sequence: ``dropout(x + PE[:T])``.
+    """Add fixed sinusoidal encodings: see :class:`gattut.attention.SinusoidalPositionalEncoding`.
 
-    The table ``pe`` ``(max_len, D)`` is a constant, not a weight. Scaling the
-    token embeddings by :math:`\sqrt{D}` beforehand (as the Transformer does)
-    is the caller's choice, not done here.
-
-    Shapes:
-        x ``(B, T, D)`` with ``T <= max_len`` -> ``(B, T, D)``.
+    The table is a constant, not a weight.
     """
 
     def __init__(
@@ -166,11 +132,7 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="gattut")
 class LearnedPositionalEncoding(keras.layers.Layer):
-    """Add a trainable vector per position: ``dropout(x + P[:T])``, ``P`` a ``keras.layers.Embedding``.
-
-    Shapes:
-        x ``(B, T, D)`` with ``T <= max_len`` -> ``(B, T, D)``.
-    """
+    """Add a trainable vector per position: see :class:`gattut.attention.LearnedPositionalEncoding`."""
 
     def __init__(self, max_len: int, d_model: int, dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
@@ -198,18 +160,11 @@ class LearnedPositionalEncoding(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="gattut")
 class RelativePositionEmbedding(keras.layers.Layer):
-    r"""Learned embeddings of clipped relative offsets (Shaw et al., 2018).
+    """Learned embeddings of clipped offsets: see :class:`gattut.attention.RelativePositionEmbedding`.
 
-    .. math::
-
-        a_{ts} = w_{\mathrm{clip}(s - t,\, -k,\, k)}, \qquad w \in \mathbb{R}^{(2k + 1) \times d}
-
-    with ``k = max_distance``: offsets further than ``k`` share one vector.
-    ``call(T, S=None)`` returns the table of ``a_{ts}``; pass one table as
-    ``rel_k`` (and another layer's as ``rel_v``) to :func:`relative_attention`.
-
-    Shapes:
-        returns ``(T, S, d)``, ``S = T`` by default.
+    Called with two lengths, ``layer(T, S=None)``, not with a tensor: Keras'
+    ``__call__`` accepts only tensors as positional arguments, so this layer
+    overrides it.
     """
 
     def __init__(self, max_distance: int, d: int, **kwargs):
@@ -240,23 +195,7 @@ class RelativePositionEmbedding(keras.layers.Layer):
 
 
 def relative_attention(q, k, v, rel_k, rel_v=None, mask=None):
-    r"""Scaled dot-product attention with relative position terms (Shaw et al., 2018).
-
-    .. math::
-
-        e_{ts} = \frac{q_t^\top (k_s + a^K_{ts})}{\sqrt{D_h}}, \qquad
-        w_t = \mathrm{masked\_softmax}(e_t), \qquad
-        o_t = \sum_s w_{ts} (v_s + a^V_{ts})
-
-    ``rel_k`` is :math:`a^K` and the optional ``rel_v`` is :math:`a^V`
-    (e.g. from :class:`RelativePositionEmbedding`); ``mask`` is bool,
-    ``True`` = may attend.
-
-    Shapes:
-        q ``(..., T, Dh)``, k ``(..., S, Dh)``, v ``(..., S, Dv)``,
-        rel_k ``(T, S, Dh)``, rel_v ``(T, S, Dv)``, mask broadcastable to
-        ``(..., T, S)`` -> output ``(..., T, Dv)``, weights ``(..., T, S)``.
-    """
+    """SDPA with relative position terms: see :func:`gattut.attention.relative_attention`."""
     q = check_tensor(q, "q", range(2, 9), "(..., T, Dh)")
     k = check_tensor(k, "k", range(2, 9), "(..., S, Dh)")
     v = check_tensor(v, "v", range(2, 9), "(..., S, Dv)")
@@ -297,31 +236,7 @@ def relative_attention(q, k, v, rel_k, rel_v=None, mask=None):
 
 @keras.saving.register_keras_serializable(package="gattut")
 class RotaryEmbedding(keras.layers.Layer):
-    r"""Rotary position embedding (RoPE, Su et al., 2021), "rotate-half" pairing.
-
-    Dimension ``i`` is paired with dimension ``i + Dh/2`` (the GPT-NeoX /
-    LLaMA-in-HuggingFace layout, not the interleaved ``(2i, 2i+1)`` pairs of
-    the paper; the two differ by a fixed permutation of the dimensions). Each
-    pair is rotated by the angle :math:`p\,\omega_i`,
-    :math:`\omega_i = b^{-2i/D_h}`:
-
-    .. math::
-
-        \mathrm{RoPE}(x, p) = x \odot \cos(p\,\omega) + \mathrm{rotate\_half}(x) \odot \sin(p\,\omega),
-        \qquad \mathrm{rotate\_half}([x_1; x_2]) = [-x_2; x_1]
-
-    Because rotations compose,
-    :math:`\mathrm{RoPE}(q, m)^\top \mathrm{RoPE}(k, n)` depends on ``m - n``
-    only, so attention scores see relative offsets. Apply it to ``q`` and
-    ``k`` (per head), never to ``v``.
-
-    ``apply_rotary(x, positions=None)`` (also ``call``): positions
-    default to ``0 .. T-1``.
-
-    Shapes:
-        x ``(..., T, Dh)``, positions ``(T,)`` or broadcastable to ``(..., T)``
-        -> ``(..., T, Dh)``.
-    """
+    """Rotary position embedding (rotate-half pairing): see :class:`gattut.attention.RotaryEmbedding`."""
 
     def __init__(self, d_head: int, base: float = 10000.0, **kwargs):
         super().__init__(**kwargs)

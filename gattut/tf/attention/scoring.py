@@ -1,21 +1,9 @@
-r"""Scoring functions: how well does a query match each key? (Keras 3 twin of ``gattut.attention.scoring``.)
+"""Scoring functions: the Keras 3 twin of :mod:`gattut.attention.scoring`.
 
-A score function maps a query :math:`q_t` and a key :math:`k_s` to a real
-number :math:`e_{ts}`; the softmax over :math:`s` (``masked_softmax``) then
-turns the scores into weights. The five classics:
-
-==========================  ==================================================
-``dot_score``               :math:`q^\top k` (Luong "dot")
-``scaled_dot_score``        :math:`q^\top k / \sqrt{d}` (Vaswani et al.)
-``cosine_score``            :math:`q^\top k / (\lVert q\rVert \lVert k\rVert)`
-``GeneralScore``            :math:`q^\top W k` (Luong "general", bilinear)
-``AdditiveScore``           :math:`v^\top \tanh(W_1 q + W_2 k)` (Bahdanau, "concat")
-==========================  ==================================================
-
-All take ``query (B, T, Dq)`` and ``key (B, S, Dk)`` and return
-``scores (B, T, S)``. The layers keep the PyTorch attribute names
-(``key_proj``, ``query_proj``, ``v``, ``g``, ``b``); a Keras ``Dense`` kernel
-is the transpose of a PyTorch ``Linear`` weight.
+The five scores (dot, scaled dot, cosine, general, additive), their equations
+and shapes are documented in the PyTorch module. The layers keep the PyTorch
+attribute names (``key_proj``, ``query_proj``, ``v``, ``g``, ``b``); a Keras
+``Dense`` kernel is the transpose of a PyTorch ``Linear`` weight.
 """
 
 from __future__ import annotations
@@ -62,35 +50,19 @@ def dense(units: int, d_in: int, use_bias: bool, name: str, dtype=None) -> keras
 
 
 def dot_score(query, key) -> tf.Tensor:
-    r"""Dot-product score :math:`e_{ts} = q_t^\top k_s`.
-
-    Shapes:
-        query: ``(B, T, D)``, key: ``(B, S, D)`` -> scores ``(B, T, S)``.
-    """
+    """Dot-product score: see :func:`gattut.attention.dot_score`."""
     query, key = _check_query_key(query, key, same_width=True)
     return query @ ops.swapaxes(key, -2, -1)  # (B, T, S)
 
 
 def scaled_dot_score(query, key) -> tf.Tensor:
-    r"""Scaled dot-product score :math:`e_{ts} = q_t^\top k_s / \sqrt{D}`.
-
-    Dividing by :math:`\sqrt{D}` keeps the variance of the score near one when
-    the entries of ``q`` and ``k`` have unit variance, so the softmax does not
-    saturate as the width grows.
-
-    Shapes:
-        query: ``(B, T, D)``, key: ``(B, S, D)`` -> scores ``(B, T, S)``.
-    """
+    """Scaled dot-product score: see :func:`gattut.attention.scaled_dot_score`."""
     query, key = _check_query_key(query, key, same_width=True)
     return query @ ops.swapaxes(key, -2, -1) / math.sqrt(query.shape[-1])  # (B, T, S)
 
 
 def cosine_score(query, key, eps: float = 1e-8) -> tf.Tensor:
-    r"""Cosine similarity :math:`e_{ts} = q_t^\top k_s / \max(\lVert q_t\rVert \lVert k_s\rVert, \epsilon)`.
-
-    Shapes:
-        query: ``(B, T, D)``, key: ``(B, S, D)`` -> scores ``(B, T, S)`` in ``[-1, 1]``.
-    """
+    """Cosine-similarity score: see :func:`gattut.attention.cosine_score`."""
     query, key = _check_query_key(query, key, same_width=True)
     q_norm = ops.norm(query, axis=-1, keepdims=True)  # (B, T, 1)
     k_norm = ops.norm(key, axis=-1, keepdims=True)  # (B, S, 1)
@@ -100,14 +72,9 @@ def cosine_score(query, key, eps: float = 1e-8) -> tf.Tensor:
 
 @keras.saving.register_keras_serializable(package="gattut")
 class GeneralScore(keras.layers.Layer):
-    r"""Bilinear ("general") score of Luong et al. (2015): :math:`e_{ts} = q_t^\top W k_s`.
+    """Luong's bilinear score: see :class:`gattut.attention.GeneralScore`.
 
-    ``W`` is stored as ``key_proj``, a bias-free ``Dense(d_key -> d_query)``,
-    so the score is ``query @ key_proj(key)^T``: the keys are projected into
-    the query space once, then compared by dot product.
-
-    Shapes:
-        query: ``(B, T, Dq)``, key: ``(B, S, Dk)`` -> scores ``(B, T, S)``.
+    ``key_proj`` is a bias-free ``Dense(d_key -> d_query)``.
     """
 
     def __init__(self, d_query: int, d_key: int, **kwargs):
@@ -131,28 +98,10 @@ class GeneralScore(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="gattut")
 class AdditiveScore(keras.layers.Layer):
-    r"""Additive ("concat") score of Bahdanau et al. (2015).
+    """Bahdanau's additive score (optionally weight-normalised): see :class:`gattut.attention.AdditiveScore`.
 
-    .. math::
-
-        e_{ts} = v^\top \tanh(W_1 q_t + W_2 k_s)
-
-    With ``normalize=True`` the vector ``v`` is weight-normalised (Salimans
-    and Kingma, 2016) with a learned scalar ``g`` and a learned bias ``b``,
-    exactly as TensorFlow Addons' ``BahdanauAttention(normalize=True)``:
-
-    .. math::
-
-        e_{ts} = \sum_a g \frac{v_a}{\lVert v\rVert} \tanh(W_1 q_t + W_2 k_s + b)_a,
-        \qquad g_0 = \sqrt{1 / d_{attn}},\ b_0 = 0.
-
-    Weights: ``query_proj`` (``W_1``, bias-free ``Dense(d_query -> d_attn)``),
-    ``key_proj`` (``W_2``, bias-free ``Dense(d_key -> d_attn)``), ``v``
-    ``(d_attn,)``, and with ``normalize=True`` also ``g`` ``()`` and ``b``
-    ``(d_attn,)``.
-
-    Shapes:
-        query: ``(B, T, Dq)``, key: ``(B, S, Dk)`` -> scores ``(B, T, S)``.
+    ``query_proj`` and ``key_proj`` are bias-free ``Dense`` layers; ``v``, ``g``
+    and ``b`` are weights of the same shapes as the PyTorch parameters.
     """
 
     def __init__(self, d_query: int, d_key: int, d_attn: int, normalize: bool = False, **kwargs):

@@ -1,13 +1,7 @@
-r"""Scaled dot-product attention (Vaswani et al., 2017); Keras 3 twin of ``gattut.attention.sdpa``.
+r"""Scaled dot-product attention: the Keras 3 twin of :mod:`gattut.attention.sdpa`.
 
-.. math::
-
-    \mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V
-
-The :math:`\sqrt{d_k}` keeps the scores' variance near one: if the entries of
-``q`` and ``k`` are independent with unit variance, ``q . k`` is a sum of
-``d_k`` such products and has variance ``d_k``; without the scale the softmax
-saturates and its gradient vanishes as the heads grow wider.
+The equation and why the scores are divided by :math:`\sqrt{d_k}` are in the
+PyTorch module.
 """
 
 from __future__ import annotations
@@ -27,30 +21,12 @@ __all__ = ["scaled_dot_product_attention"]
 def scaled_dot_product_attention(
     query, key, value, mask=None, dropout: float = 0.0, training: bool = True, seed=None
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    r"""Readable scaled dot-product attention that returns its weights.
+    """Readable SDPA that returns its weights: see :func:`gattut.attention.scaled_dot_product_attention`.
 
-    .. math::
-
-        \text{weights} = \mathrm{masked\_softmax}\!\left(\frac{q k^\top}{\sqrt{D_h}}, \text{mask}\right),
-        \qquad \text{output} = \mathrm{dropout}(\text{weights})\, v
-
-    Args:
-        query, key, value: any number of leading batch dimensions ``...``
-            (e.g. ``(B, H)``) shared by all three.
-        mask: optional bool, ``True`` = may attend, broadcastable to
-            ``(..., T, S)``. Fully masked rows give zero weights and output.
-        dropout: probability of dropping a weight (only when ``training``).
-        training: apply dropout only if ``True`` (the default, as in the
-            PyTorch function; Keras layers pass their own ``training`` flag).
-        seed: optional seed or ``keras.random.SeedGenerator`` for the dropout
-            (Keras-only; PyTorch draws from its global generator).
-
-    The returned ``weights`` are the softmax *before* dropout (the attention
-    distribution); the output uses the dropped-out weights.
-
-    Shapes:
-        query ``(..., T, Dh)``, key ``(..., S, Dh)``, value ``(..., S, Dv)``
-        -> output ``(..., T, Dv)``, weights ``(..., T, S)``.
+    Same arguments, shapes and return values (the weights are before dropout).
+    Keras only: ``seed``, an optional seed or ``keras.random.SeedGenerator`` for
+    the dropout (PyTorch draws from its global generator); ``training`` defaults to
+    ``True`` as in the PyTorch function, and Keras layers pass their own flag.
     """
     query = check_tensor(query, "query", range(2, 9), "(..., T, Dh)")
     key = check_tensor(key, "key", range(2, 9), "(..., S, Dh)")

@@ -1,4 +1,7 @@
-"""gattut.tf.attention mirrors gattut.attention: the same names, signatures and docs.
+"""gattut.tf.attention mirrors gattut.attention: the same names and signatures.
+
+The Keras docstrings point to their PyTorch twins, where the formulas, arguments
+and shapes are documented once.
 
 Allowed differences, each a Keras idiom: a ``device`` argument is dropped
 (TensorFlow places tensors itself); layers take Keras' ``**kwargs`` (``name``,
@@ -37,9 +40,12 @@ def test_same_public_names():
 
 
 @pytest.mark.parametrize("name", ta.__all__)
-def test_same_signature_and_documented_shapes(name):
+def test_same_signature_and_doc_points_to_twin(name):
     torch_obj, keras_obj = getattr(ta, name), getattr(ka, name)
-    assert "Shapes:" in (inspect.getdoc(keras_obj) or ""), f"{name} has no Shapes: section"
+    assert "Shapes:" in (inspect.getdoc(torch_obj) or ""), f"{name} has no Shapes: section"
+    assert f"gattut.attention.{name}`" in (inspect.getdoc(keras_obj) or ""), (
+        f"the Keras {name} does not point to its PyTorch twin"
+    )
     if inspect.isclass(torch_obj):
         pairs = [(torch_obj.__init__, keras_obj.__init__), (torch_obj.forward, keras_obj.call)]
         pairs += [
@@ -93,3 +99,15 @@ def test_functional_model_saves_and_loads(tmp_path):
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(loaded(x), model(x), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["additive", "masks", "monotonic", "multihead", "multiplicative", "positional", "scoring", "sdpa"],
+)
+def test_module_docstring_points_to_twin(module):
+    import importlib
+
+    doc = importlib.import_module(f"gattut.tf.attention.{module}").__doc__
+    assert f":mod:`gattut.attention.{module}`" in doc
+    assert len(doc.splitlines()) <= 8, "the method is documented in the PyTorch module, not here"
