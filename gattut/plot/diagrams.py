@@ -326,7 +326,8 @@ def transformer():
     followed by Add & Norm); a final linear layer and softmax give next-token
     probabilities.
     """
-    d = _Svg(720, 640, "The Transformer encoder-decoder")
+    d = _Svg(720, 612, "The Transformer encoder-decoder")
+    d.parts.append('<g transform="translate(0,-28)">')  # the layout leaves 28 px spare on top
     ex, dx, w = 200, 500, 190
 
     def sublayer(x, y, label, color, side):
@@ -371,6 +372,7 @@ def transformer():
     d.arrow((dx, 125), (dx, 105))
     d.arrow((dx, 75), (dx, 52))
     d.text(dx, 42, "next-token probabilities", 13, fill=MUTED)
+    d.parts.append("</g>")
     return _show(d)
 
 
