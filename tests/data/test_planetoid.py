@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from gattut.data import DataNotFoundError, path
+from gattut.data import DataNotFoundError
 from gattut.data.planetoid import load_planetoid, normalize_rows
 from gattut.graph import Graph
 
@@ -19,6 +19,7 @@ SUFFIXES = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
 STATS = {
     "cora": (2708, 1433, 7, 10556, 140, 500, 1000),
     "citeseer": (3327, 3703, 6, 9104, 120, 500, 1000),
+    "pubmed": (19717, 500, 3, 88648, 60, 500, 1000),
 }
 
 
@@ -112,19 +113,28 @@ def test_matches_pyg_reader(require_data, tmp_path, name):
     assert torch.allclose(load_planetoid(name).x, NormalizeFeatures()(ref).x, atol=1e-7)
 
 
-def test_pubmed(require_data):
-    """PubMed loads in full where ind.pubmed.allx exists; otherwise a clear error names it."""
-    require_data(*[f"planetoid/ind.pubmed.{s}" for s in SUFFIXES if s != "allx"])
-    try:
-        # Not require_data: a missing allx is an expected state (see MANIFEST.md), not a CI failure.
-        path("planetoid/ind.pubmed.allx", download=False)
-    except DataNotFoundError:
-        with pytest.raises(DataNotFoundError, match=r"ind\.pubmed\.allx"):
-            load_planetoid("pubmed")
-        return
-    g = load_planetoid("pubmed")
-    assert g.x.shape == (19717, 500) and g.num_edges == 88648 and g.num_classes == 3
-    assert [int(m.sum()) for m in (g.train_mask, g.val_mask, g.test_mask)] == [60, 500, 1000]
+def test_pubmed_class_counts_and_tfidf(require_data):
+    """PubMed's features are TF-IDF weights (not 0/1 words), about 10% of them nonzero."""
+    _require_all(require_data, "pubmed")
+    g = load_planetoid("pubmed", normalize_features=False, sparse=True)
+    assert torch.bincount(g.y).tolist() == [4103, 7739, 7875]
+    values = g.x.values()
+    assert 0.09 < values.numel() / (19717 * 500) < 0.11
+    assert bool((values > 0).all()) and len(torch.unique(values)) > 1000
+
+
+def test_pubmed_missing_allx_is_named(require_data, tmp_path, monkeypatch):
+    """Without ind.pubmed.allx (once absent from the shared data) the error names that file."""
+    files = _require_all(require_data, "pubmed")
+    folder = tmp_path / "data" / "planetoid"
+    folder.mkdir(parents=True)
+    for suffix, file in zip(SUFFIXES, files):
+        if suffix != "allx":
+            (folder / f"ind.pubmed.{suffix}").symlink_to(file)
+    monkeypatch.setenv("GATTUT_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(DataNotFoundError, match=r"ind\.pubmed\.allx"):
+        load_planetoid("pubmed")
 
 
 def test_unknown_name():
