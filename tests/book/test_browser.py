@@ -3,14 +3,20 @@
 Runs against ``_build/html`` (``python3 dev.py test`` builds it first), served
 on 127.0.0.1. Every page of ``_toc.yml`` must load with no console error, no
 request to an outside host and no failed request; every math element must be
-typeset by the book's own MathJax; every image must have loaded. A screenshot
-of each page is saved under ``_build/screenshots/``.
+typeset by the book's own MathJax; every image must have loaded; each chapter
+shows at least as many images as its executed notebook has figures; nothing
+overflows the page at 1280 px or at a 390 px phone width (a wide block scrolls
+inside its own box); at 1280 px no code line and no equation is cut; the
+glossary's Chinese renders with real glyphs, not empty boxes. A screenshot of
+each page at both widths is saved under ``_build/screenshots/``. The
+``*_can_fail`` tests run the same checks on broken pages and see them fail.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import tempfile
@@ -18,6 +24,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
+import bookchecks
 import pytest
 import yaml
 
@@ -141,23 +148,140 @@ def _load_images(page) -> list[str]:
     )
 
 
+# What overflows: the page itself (an element past the window that no scrolling box
+# clips), and, at desktop width, code blocks and display equations cut at the column.
+_OVERFLOW_JS = """() => {
+    const clipped = e => {
+        for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (getComputedStyle(a).overflowX !== 'visible') return true;
+        }
+        return false;
+    };
+    const past = [...document.querySelectorAll('.bd-main *')].filter(e => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.right > innerWidth + 1 && !clipped(e);
+    });
+    const cut = e => e.scrollWidth > e.clientWidth + 1;
+    const longest = e => e.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '');
+    return {
+        page: document.documentElement.scrollWidth - innerWidth,
+        past: past.map(e => e.tagName + ' ' + e.textContent.trim().slice(0, 50)),
+        code: [...document.querySelectorAll('div.cell_input div.highlight pre')].filter(cut)
+            .map(e => longest(e).slice(0, 70)),
+        math: [...document.querySelectorAll('mjx-container[display="true"]')].filter(cut)
+            .map(e => e.textContent.slice(0, 50)),
+    };
+}"""
+
+# Draws two characters with the element's font on a canvas: empty boxes ("tofu") of
+# a missing font are identical for every character, real glyphs differ.
+_GLYPHS_JS = """([selector, a, b]) => {
+    const el = document.querySelector(selector);
+    if (!el) return null;
+    const font = getComputedStyle(el).font;
+    const draw = ch => {
+        const c = document.createElement('canvas');
+        c.width = 64; c.height = 64;
+        const g = c.getContext('2d');
+        g.font = font.replace(/\\d+(\\.\\d+)?px/, '40px');
+        g.fillText(ch, 8, 48);
+        return Array.from(g.getImageData(0, 0, 64, 64).data).join(',');
+    };
+    return draw(a) !== draw(b);
+}"""
+
+
+def _overflow(page) -> dict:
+    return page.evaluate(_OVERFLOW_JS)
+
+
+def _shot(page, name: str, width: int) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    suffix = "" if width == 1280 else f"@{width}"
+    page.screenshot(path=str(SHOTS / f"{name.replace('/', '__')}{suffix}.png"), full_page=True)
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_offline(browser, site, name):
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     log = PageLog(page, "127.0.0.1")
     response = page.goto(f"{site}/{name}.html", wait_until="load")
     assert response is not None and response.ok, f"{name}: HTTP {response and response.status}"
     math = _wait_for_math(page)
     broken = _load_images(page)
+    images = page.evaluate("document.querySelectorAll('.bd-article img').length")
     page.wait_for_load_state("networkidle")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name.replace('/', '__')}.png"), full_page=True)
+    overflow = _overflow(page)
+    _shot(page, name, 1280)
     page.close()
     assert math["untypeset"] == [], f"{name}: untypeset math {math['untypeset']}"
     assert broken == [], f"{name}: images that did not load: {broken}"
     assert log.errors == [], f"{name}: console errors {log.errors}"
     assert log.outside == [], f"{name}: requests to outside hosts {log.outside}"
     assert log.failed == [], f"{name}: failed requests {log.failed}"
+    assert overflow["page"] <= 1 and overflow["past"] == [], f"{name}: page overflows {overflow}"
+    assert overflow["code"] == [], f"{name}: code lines cut at 1280 px: {overflow['code']}"
+    assert overflow["math"] == [], f"{name}: equations cut at 1280 px: {overflow['math']}"
+    if name.startswith("notebooks/"):
+        executed = bookchecks.EXECUTED / f"{name}.ipynb"
+        if not executed.exists():
+            _missing(f"{executed} is missing: build the book first")
+        expected = bookchecks.expected_figures(json.loads(executed.read_text()))
+        assert images >= expected, f"{name}: {images} images shown, the notebook has {expected}"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_fits_a_phone(browser, site, name):
+    """At 390 px nothing widens the page; wide code, tables and equations scroll in place."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{site}/{name}.html", wait_until="load")
+    _wait_for_math(page)
+    _load_images(page)
+    overflow = _overflow(page)
+    _shot(page, name, 390)
+    page.close()
+    assert overflow["page"] <= 1 and overflow["past"] == [], f"{name}: page overflows {overflow}"
+
+
+def test_glossary_chinese_has_glyphs(browser, site):
+    page = browser.new_page()
+    page.goto(f"{site}/book/glossary.html", wait_until="load")
+    text = page.evaluate("document.querySelector('.bd-article').innerText")
+    cjk = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    distinct = sorted(set(cjk))
+    assert len(distinct) >= 2, "the glossary should hold Chinese terms"
+    differ = page.evaluate(_GLYPHS_JS, [".bd-article", distinct[0], distinct[1]])
+    page.close()
+    assert differ, (
+        f"{distinct[0]} and {distinct[1]} draw the same empty box: no CJK font "
+        "(dev.py test installs fonts-wqy-zenhei; the book's CSS names CJK fonts)"
+    )
+
+
+_BROKEN_PAGE = """<html><body><div class="bd-main"><div class="bd-article">
+<p><span style="white-space: nowrap">{wide}</span></p>
+<div class="cell_input"><div class="highlight"><pre style="width: 300px; overflow-x: auto">{code}</pre>
+</div></div><p id="pua">\ue000\ue001</p></div></div></body></html>"""
+
+
+def test_overflow_checks_can_fail(browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.set_content(_BROKEN_PAGE.format(wide="x" * 200, code="y = 1  # " + "z" * 120))
+    broken = _overflow(page)
+    page.set_content(_BROKEN_PAGE.format(wide="short", code="y = 1"))
+    fine = _overflow(page)
+    page.close()
+    assert broken["page"] > 1 and broken["past"] and broken["code"]
+    assert fine["page"] <= 1 and not fine["past"] and not fine["code"]
+
+
+def test_glyph_check_can_fail(browser):
+    """Private-use characters have no glyph in any font: the check sees the boxes."""
+    page = browser.new_page()
+    page.set_content(_BROKEN_PAGE.format(wide="", code=""))
+    assert page.evaluate(_GLYPHS_JS, ["#pua", "\ue000", "\ue001"]) is False
+    assert page.evaluate(_GLYPHS_JS, ["#pua", "A", "B"]) is True
+    page.close()
 
 
 def test_notation_math_is_typeset(browser, site):
