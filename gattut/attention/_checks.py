@@ -11,7 +11,14 @@ from collections.abc import Container
 
 import torch
 
-__all__ = ["check_tensor", "check_mask", "check_same_batch", "check_width", "check_nonempty"]
+__all__ = [
+    "check_tensor",
+    "check_mask",
+    "check_mha_args",
+    "check_same_batch",
+    "check_width",
+    "check_nonempty",
+]
 
 
 def check_tensor(x: torch.Tensor, name: str, ndims: Container[int], layout: str) -> None:
@@ -112,3 +119,29 @@ def prepare_seq_inputs(
         else:
             check_mask(mask, (B, T, S), "mask", "(B, T, S)")
     return query, value, mask, one_step
+
+
+def check_mha_args(
+    d_model: int,
+    num_heads: int,
+    dropout: float,
+    kdim: int | None,
+    vdim: int | None,
+    key_dim: int | None,
+) -> tuple[int, int, int, int, int]:
+    """Validate multi-head attention's sizes (both frameworks); return ``(D, H, Dh, kdim, vdim)``."""
+    for name, size in (("d_model", d_model), ("num_heads", num_heads)):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"{name} must be a positive int, got {size!r}")
+    for name, size in (("kdim", kdim), ("vdim", vdim), ("key_dim", key_dim)):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ValueError(f"{name} must be a positive int or None, got {size!r}")
+    if key_dim is None and d_model % num_heads != 0:
+        raise ValueError(
+            f"num_heads must divide d_model, got d_model={d_model}, num_heads={num_heads} "
+            f"(d_model % num_heads = {d_model % num_heads}); or give the per-head width key_dim"
+        )
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    d_head = d_model // num_heads if key_dim is None else key_dim
+    return d_model, num_heads, d_head, kdim or d_model, vdim or d_model

@@ -28,6 +28,7 @@ from torch import nn
 
 from gattut.attention._checks import (
     check_mask,
+    check_mha_args,
     check_nonempty,
     check_same_batch,
     check_tensor,
@@ -45,18 +46,22 @@ class MultiHeadAttention(nn.Module):
     .. math::
 
         q = \text{query} W_q + b_q,\ k = \text{key} W_k + b_k,\ v = \text{value} W_v + b_v
-        \ \text{(split into } H \text{ heads of width } D_h = D/H),
+        \ \text{(split into } H \text{ heads of width } D_h = D/H \text{ by default)},
 
         \text{out}_h = \mathrm{masked\_softmax}\!\left(q_h k_h^\top / \sqrt{D_h}\right) v_h,
         \qquad \text{output} = [\text{out}_1; \dots; \text{out}_H] W_o + b_o
 
     Args:
         d_model: width ``D`` of the query and of the output.
-        num_heads: ``H``; must divide ``d_model``.
+        num_heads: ``H``; must divide ``d_model`` unless ``key_dim`` is given.
         dropout: dropout on the attention weights (training only).
         bias: whether the four projections have biases.
-        d_key, d_value: input widths of ``key`` and ``value`` when they differ
-            from ``d_model`` (both are projected to ``d_model``).
+        kdim, vdim: input widths of ``key`` and ``value`` when they differ
+            from ``d_model`` (``torch.nn.MultiheadAttention``'s names).
+        key_dim: the per-head width ``Dh`` of queries, keys and values
+            (``keras.layers.MultiHeadAttention``'s name and meaning); by default
+            ``d_model // num_heads``. With another value the projections are
+            ``H * Dh`` wide and ``out_proj`` maps ``H * Dh`` back to ``D``.
 
     Parameters: ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj`` (``nn.Linear``).
 
@@ -79,7 +84,7 @@ class MultiHeadAttention(nn.Module):
     are before dropout.
 
     Shapes:
-        query ``(B, T, D)``, key ``(B, S, Dk)``, value ``(B, S, Dv)``
+        query ``(B, T, D)``, key ``(B, S, kdim)``, value ``(B, S, vdim)``
         -> output ``(B, T, D)``, weights ``(B, H, T, S)`` (or ``None``).
     """
 
@@ -89,33 +94,28 @@ class MultiHeadAttention(nn.Module):
         num_heads: int,
         dropout: float = 0.0,
         bias: bool = True,
-        d_key: int | None = None,
-        d_value: int | None = None,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        key_dim: int | None = None,
     ):
         super().__init__()
-        if num_heads < 1 or d_model % num_heads != 0:
-            raise ValueError(
-                f"num_heads must divide d_model, got d_model={d_model}, num_heads={num_heads} "
-                f"(d_model % num_heads = {d_model % max(num_heads, 1)})"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.d_model, self.num_heads, self.d_head = d_model, num_heads, d_model // num_heads
-        self.d_key = d_model if d_key is None else d_key
-        self.d_value = d_model if d_value is None else d_value
+        self.d_model, self.num_heads, self.d_head, self.kdim, self.vdim = check_mha_args(
+            d_model, num_heads, dropout, kdim, vdim, key_dim
+        )
         self.dropout = dropout
-        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
-        self.k_proj = nn.Linear(self.d_key, d_model, bias=bias)
-        self.v_proj = nn.Linear(self.d_value, d_model, bias=bias)
-        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        width = num_heads * self.d_head  # H * Dh, = D unless key_dim says otherwise
+        self.q_proj = nn.Linear(d_model, width, bias=bias)
+        self.k_proj = nn.Linear(self.kdim, width, bias=bias)
+        self.v_proj = nn.Linear(self.vdim, width, bias=bias)
+        self.out_proj = nn.Linear(width, d_model, bias=bias)
 
     def _check(self, query, key, value) -> None:
         check_tensor(query, "query", (3,), "(B, T, D)")
         check_tensor(key, "key", (3,), "(B, S, Dk)")
         check_tensor(value, "value", (3,), "(B, S, Dv)")
         check_width(query, "query", self.d_model)
-        check_width(key, "key", self.d_key)
-        check_width(value, "value", self.d_value)
+        check_width(key, "key", self.kdim)
+        check_width(value, "value", self.vdim)
         check_same_batch(query=query, key=key, value=value)
         if key.shape[1] != value.shape[1]:
             raise ValueError(
@@ -200,6 +200,6 @@ class MultiHeadAttention(nn.Module):
             out = out * has_any
             weights = None
 
-        # 3) merge heads back into width D and mix them.
-        out = out.transpose(1, 2).reshape(B, T, D)  # (B, T, D)
+        # 3) merge heads back into width H * Dh (= D by default) and mix them into D.
+        out = out.transpose(1, 2).reshape(B, T, H * Dh)  # (B, T, H * Dh)
         return self.out_proj(out), weights

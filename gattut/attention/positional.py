@@ -14,6 +14,12 @@ the same way. Order has to be put in by hand. Four ways:
   clipped offset ``s - t``, added inside the attention.
 * **Rotary** (RoPE, Su et al., 2021): rotate ``q`` and ``k`` by an angle
   proportional to their position, so ``q . k`` depends only on the offset.
+
+Every table and layer here takes its sizes in one order, the order of the
+table's shape: the number of positions first, then the width
+(``sinusoidal_encoding(length, d_model)``, ``SinusoidalPositionalEncoding(max_len,
+d_model)``, ``LearnedPositionalEncoding(max_len, d_model)``,
+``RelativePositionEmbedding(max_distance, d)``), as ``nn.Embedding(num, dim)``.
 """
 
 from __future__ import annotations
@@ -120,7 +126,7 @@ class SinusoidalPositionalEncoding(nn.Module):
     """
 
     def __init__(
-        self, d_model: int, max_len: int = 5000, layout: str = "interleaved", dropout: float = 0.0
+        self, max_len: int, d_model: int, layout: str = "interleaved", dropout: float = 0.0
     ):
         super().__init__()
         self.d_model, self.max_len, self.layout = d_model, max_len, layout
@@ -154,6 +160,11 @@ class LearnedPositionalEncoding(nn.Module):
 
 def _check_sequence(x: torch.Tensor, d_model: int, max_len: int) -> None:
     check_tensor(x, "x", (3,), "(B, T, D)")
+    if x.shape[-1] != d_model and x.shape[-1] == max_len:
+        raise ValueError(
+            f"x has width {x.shape[-1]}, the layer's max_len, not its d_model={d_model}: "
+            "positional encodings take (max_len, d_model), in the order of their table's shape"
+        )
     check_width(x, "x", d_model)
     if x.shape[1] > max_len:
         raise ValueError(

@@ -141,7 +141,7 @@ class TransformerSeq2Seq(Seq2Seq):
         self.d_model, self.norm_first = d_model, norm_first
         self.src_embed = nn.Embedding(src_vocab_size, d_model, padding_idx=PAD_ID)
         self.tgt_embed = nn.Embedding(tgt_vocab_size, d_model, padding_idx=PAD_ID)
-        self.positions = SinusoidalPositionalEncoding(d_model, max_len, dropout=dropout)
+        self.positions = SinusoidalPositionalEncoding(max_len, d_model, dropout=dropout)
         self.encoder_layers = nn.ModuleList(
             EncoderLayer(d_model, num_heads, d_ff, dropout, norm_first) for _ in range(num_layers)
         )

@@ -31,13 +31,13 @@ def copy_from_torch(ours: MultiHeadAttention, ref: nn.MultiheadAttention) -> Non
         ours.out_proj.bias.copy_(ref.out_proj.bias)
 
 
-def make_pair(d_key=None, d_value=None):
+def make_pair(kdim=None, vdim=None):
     torch.manual_seed(0)
-    ref = nn.MultiheadAttention(D, H, batch_first=True, kdim=d_key, vdim=d_value).double()
+    ref = nn.MultiheadAttention(D, H, batch_first=True, kdim=kdim, vdim=vdim).double()
     with torch.no_grad():  # torch starts the biases at zero: make them count.
         ref.in_proj_bias.normal_()
         ref.out_proj.bias.normal_()
-    ours = MultiHeadAttention(D, H, d_key=d_key, d_value=d_value).double()
+    ours = MultiHeadAttention(D, H, kdim=kdim, vdim=vdim).double()
     copy_from_torch(ours, ref)
     return ours, ref
 
@@ -63,7 +63,7 @@ def test_self_attention_matches_torch(need_weights):
 
 @pytest.mark.parametrize("need_weights", [True, False])
 def test_cross_attention_with_masks_matches_torch(need_weights):
-    ours, ref = make_pair(d_key=5, d_value=3)
+    ours, ref = make_pair(kdim=5, vdim=3)
     query, key, value = randn(B, T, D), randn(B, S, 5), randn(B, S, 3)
     key_padding = torch.tensor([[True] * S, [True] * 3 + [False] * 3])  # True = real key
     mask = torch.rand(T, S) > 0.3
@@ -196,6 +196,19 @@ def test_bias_false():
 # Bad input: one test each.
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_key_dim_is_the_per_head_width(causal):
+    # Keras' name and meaning: 3 heads of width 5 on a width-8 model (3 does not divide 8).
+    layer = MultiHeadAttention(D, 3, key_dim=5).double()
+    assert layer.d_head == 5 and layer.q_proj.weight.shape == (15, D)
+    assert layer.out_proj.weight.shape == (D, 15)
+    x = randn(B, T, D)
+    readable, weights = layer(x, x, x, causal=causal)
+    fast, _ = layer(x, x, x, causal=causal, need_weights=False)
+    assert readable.shape == (B, T, D) and weights.shape == (B, 3, T, T)  # Shapes
+    torch.testing.assert_close(fast, readable)
+
+
 def test_rejects_num_heads_not_dividing_d_model():
     with pytest.raises(ValueError, match="d_model=8, num_heads=3"):
         MultiHeadAttention(8, 3)
@@ -213,13 +226,13 @@ def test_rejects_wrong_query_width():
 def test_rejects_wrong_key_width():
     x = torch.randn(B, T, D)
     with pytest.raises(ValueError, match=r"key has width 8.*expected width 5"):
-        MultiHeadAttention(D, H, d_key=5)(x, x, x)
+        MultiHeadAttention(D, H, kdim=5)(x, x, x)
 
 
 def test_rejects_wrong_value_width():
     x = torch.randn(B, T, D)
     with pytest.raises(ValueError, match=r"value has width 8.*expected width 3"):
-        MultiHeadAttention(D, H, d_value=3)(x, x, x)
+        MultiHeadAttention(D, H, vdim=3)(x, x, x)
 
 
 def test_rejects_batch_mismatch():

@@ -52,7 +52,7 @@ def test_layouts_differ_by_a_fixed_permutation(source, target):
 
 
 def test_sinusoidal_module_adds_the_table():
-    layer = SinusoidalPositionalEncoding(6, max_len=10, layout="sin_cos")
+    layer = SinusoidalPositionalEncoding(10, 6, layout="sin_cos")
     x = torch.randn(2, 4, 6)
     out = layer(x)
     assert out.shape == (2, 4, 6)  # Shapes
@@ -70,7 +70,7 @@ def test_learned_module():
 
 def test_modules_reject_bad_input():
     with pytest.raises(ValueError, match=r"T=11.*max_len=10"):
-        SinusoidalPositionalEncoding(6, max_len=10)(torch.randn(1, 11, 6))
+        SinusoidalPositionalEncoding(10, 6)(torch.randn(1, 11, 6))
     with pytest.raises(ValueError, match=r"x has width 5.*expected width 6"):
         LearnedPositionalEncoding(10, 6)(torch.randn(1, 3, 5))
     with pytest.raises(ValueError, match="even"):
@@ -158,3 +158,16 @@ def test_rope_rejects_bad_width():
         RotaryEmbedding(5)
     with pytest.raises(ValueError, match=r"x has width 4.*expected width 6"):
         RotaryEmbedding(6).apply_rotary(torch.randn(3, 4))
+
+
+def test_encodings_take_length_then_width():
+    # One order everywhere, the order of the table's shape (and of nn.Embedding).
+    import inspect
+
+    for cls in (SinusoidalPositionalEncoding, LearnedPositionalEncoding):
+        assert list(inspect.signature(cls).parameters)[:2] == ["max_len", "d_model"], cls
+    assert list(inspect.signature(sinusoidal_encoding).parameters)[:2] == ["length", "d_model"]
+    assert SinusoidalPositionalEncoding(10, 6).pe.shape == (10, 6)
+    # The old (d_model, max_len) order is caught with a message that names the order.
+    with pytest.raises(ValueError, match=r"take \(max_len, d_model\)"):
+        SinusoidalPositionalEncoding(6, 10)(torch.randn(1, 4, 6))

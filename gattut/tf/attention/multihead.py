@@ -3,7 +3,7 @@
 The equations, the two paths (readable with weights, fast without) and the
 masks are documented in the PyTorch module. Keras' own ``MultiHeadAttention``
 keeps the same numbers in ``EinsumDense`` kernels of shape ``(D, H, Dh)``: a
-reshape of our ``(D, D)`` kernels.
+reshape of our ``(D, H * Dh)`` kernels; ``key_dim`` is its per-head width ``Dh``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from gattut.attention._checks import check_mha_args
 from gattut.tf.attention._checks import (
     as_tensor,
     check_mask,
@@ -47,43 +48,38 @@ class MultiHeadAttention(MaskedLayer):
         num_heads: int,
         dropout: float = 0.0,
         bias: bool = True,
-        d_key: int | None = None,
-        d_value: int | None = None,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        key_dim: int | None = None,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if num_heads < 1 or d_model % num_heads != 0:
-            raise ValueError(
-                f"num_heads must divide d_model, got d_model={d_model}, num_heads={num_heads} "
-                f"(d_model % num_heads = {d_model % max(num_heads, 1)})"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.d_model, self.num_heads, self.d_head = d_model, num_heads, d_model // num_heads
-        self.d_key = d_model if d_key is None else d_key
-        self.d_value = d_model if d_value is None else d_value
-        self.dropout, self.bias = dropout, bias
-        self.q_proj = dense(d_model, d_model, use_bias=bias, name="q_proj", dtype=self.dtype_policy)
-        self.k_proj = dense(
-            d_model, self.d_key, use_bias=bias, name="k_proj", dtype=self.dtype_policy
+        self.d_model, self.num_heads, self.d_head, self.kdim, self.vdim = check_mha_args(
+            d_model, num_heads, dropout, kdim, vdim, key_dim
         )
-        self.v_proj = dense(
-            d_model, self.d_value, use_bias=bias, name="v_proj", dtype=self.dtype_policy
-        )
-        self.out_proj = dense(
-            d_model, d_model, use_bias=bias, name="out_proj", dtype=self.dtype_policy
-        )
+        self.dropout, self.bias, self.seed = dropout, bias, seed
+        width = num_heads * self.d_head  # H * Dh, = D unless key_dim says otherwise
+        policy = self.dtype_policy
+        self.q_proj = dense(width, d_model, use_bias=bias, name="q_proj", dtype=policy)
+        self.k_proj = dense(width, self.kdim, use_bias=bias, name="k_proj", dtype=policy)
+        self.v_proj = dense(width, self.vdim, use_bias=bias, name="v_proj", dtype=policy)
+        self.out_proj = dense(d_model, width, use_bias=bias, name="out_proj", dtype=policy)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
+
+    @property
+    def key_dim(self) -> int:
+        """The per-head width ``Dh``, under Keras' name."""
+        return self.d_head
 
     def _check(self, query, key, value):
         query = check_tensor(query, "query", (3,), "(B, T, D)")
         key = check_tensor(key, "key", (3,), "(B, S, Dk)")
         value = check_tensor(value, "value", (3,), "(B, S, Dv)")
         check_width(query, "query", self.d_model)
-        check_width(key, "key", self.d_key)
-        check_width(value, "value", self.d_value)
+        check_width(key, "key", self.kdim)
+        check_width(value, "value", self.vdim)
         check_same_batch(query=query, key=key, value=value)
         if None not in (key.shape[1], value.shape[1]) and key.shape[1] != value.shape[1]:
             raise ValueError(
@@ -167,8 +163,8 @@ class MultiHeadAttention(MaskedLayer):
             out = out * ops.cast(ops.transpose(has_any, (0, 2, 1, 3)), out.dtype)  # (B, T, H, Dh)
             weights = None
 
-        # 3) merge heads back into width D and mix them.
-        out = ops.reshape(out, (B, T, D))  # (B, T, D)
+        # 3) merge heads back into width H * Dh (= D by default) and mix them into D.
+        out = ops.reshape(out, (B, T, H * Dh))  # (B, T, H * Dh)
         return self.out_proj(out), weights
 
     def get_config(self):
@@ -178,6 +174,8 @@ class MultiHeadAttention(MaskedLayer):
             "num_heads": self.num_heads,
             "dropout": self.dropout,
             "bias": self.bias,
-            "d_key": self.d_key,
-            "d_value": self.d_value,
+            "kdim": self.kdim,
+            "vdim": self.vdim,
+            "key_dim": self.d_head,
+            "seed": self.seed,
         }

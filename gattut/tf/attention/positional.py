@@ -86,6 +86,11 @@ def layout_permutation(from_layout: str, to_layout: str, d_model: int) -> tf.Ten
 
 def _check_sequence(x, d_model: int, max_len: int):
     x = check_tensor(x, "x", (3,), "(B, T, D)")
+    if x.shape[-1] != d_model and x.shape[-1] == max_len:
+        raise ValueError(
+            f"x has width {x.shape[-1]}, the layer's max_len, not its d_model={d_model}: "
+            "positional encodings take (max_len, d_model), in the order of their table's shape"
+        )
     check_width(x, "x", d_model)
     if x.shape[1] is not None and x.shape[1] > max_len:
         raise ValueError(
@@ -103,8 +108,8 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
 
     def __init__(
         self,
+        max_len: int,
         d_model: int,
-        max_len: int = 5000,
         layout: str = "interleaved",
         dropout: float = 0.0,
         **kwargs,
@@ -123,8 +128,8 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "d_model": self.d_model,
             "max_len": self.max_len,
+            "d_model": self.d_model,
             "layout": self.layout,
             "dropout": self.dropout.rate,
         }

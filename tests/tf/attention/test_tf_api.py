@@ -72,8 +72,9 @@ def _examples():
         ka.LuongAttention(4, 3, "general", scale=True),
         ka.LocalPAttention(4, 3, 2, "concat"),
         ka.MonotonicAttention(4, 3, score="luong", scale=True, mode="hard"),
-        ka.MultiHeadAttention(8, 2, dropout=0.1, d_key=3),
-        ka.SinusoidalPositionalEncoding(8, 10, "cos_sin", 0.1),
+        ka.MultiHeadAttention(8, 2, dropout=0.1, kdim=3),
+        ka.MultiHeadAttention(8, 3, kdim=5, vdim=4, key_dim=6, seed=1),
+        ka.SinusoidalPositionalEncoding(10, 8, "cos_sin", 0.1),
         ka.LearnedPositionalEncoding(10, 8),
         ka.RelativePositionEmbedding(2, 4),
         ka.RotaryEmbedding(4),
@@ -92,7 +93,7 @@ def test_functional_model_saves_and_loads(tmp_path):
     import numpy as np
 
     inputs = keras.Input((None, 8))
-    h = ka.SinusoidalPositionalEncoding(8, 16)(inputs)
+    h = ka.SinusoidalPositionalEncoding(16, 8)(inputs)
     out, _ = ka.MultiHeadAttention(8, 2)(h, h, h, causal=True)
     model = keras.Model(inputs, out)
     x = np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32")
@@ -111,3 +112,24 @@ def test_module_docstring_points_to_twin(module):
     doc = importlib.import_module(f"gattut.tf.attention.{module}").__doc__
     assert f":mod:`gattut.attention.{module}`" in doc
     assert len(doc.splitlines()) <= 8, "the method is documented in the PyTorch module, not here"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # numpy 2 copy= notice from inside Keras
+def test_model_with_every_multihead_option_saves_and_loads(tmp_path):
+    import keras
+    import numpy as np
+
+    query_in, key_in = keras.Input((None, 8)), keras.Input((None, 5))
+    layer = ka.MultiHeadAttention(8, 3, dropout=0.2, kdim=5, vdim=5, key_dim=6, seed=3)
+    out, _ = layer(query_in, key_in, key_in)
+    model = keras.Model([query_in, key_in], out)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 4, 8)).astype("float32")
+    k = rng.normal(size=(2, 6, 5)).astype("float32")
+    model.save(tmp_path / "mha.keras")
+    loaded = keras.models.load_model(tmp_path / "mha.keras")
+    again = loaded.layers[-1]
+    assert isinstance(again, ka.MultiHeadAttention)
+    assert again.get_config() == layer.get_config()
+    assert (again.key_dim, again.kdim, again.vdim, again.dropout) == (6, 5, 5, 0.2)
+    np.testing.assert_allclose(loaded([x, k]), model([x, k]), atol=1e-6)

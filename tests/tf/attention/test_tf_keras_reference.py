@@ -48,13 +48,15 @@ def randomize(layer, rng):
         w.assign(rng.uniform(-0.8, 0.8, size=tuple(w.shape)).astype(np.float32))
 
 
+@pytest.mark.parametrize("key_dim", [DH, 3])
 @pytest.mark.parametrize("causal", [False, True])
-def test_multihead_matches_keras_multiheadattention(causal):
+def test_multihead_matches_keras_multiheadattention(causal, key_dim):
+    # key_dim means what it means in Keras: the per-head width (DH = D / H by default).
     dk = 3
     rng, query, key, value, padding = data(0, dk=dk)
-    ours = ka.MultiHeadAttention(D, H, d_key=dk, d_value=dk)
+    ours = ka.MultiHeadAttention(D, H, kdim=dk, vdim=dk, key_dim=key_dim)
     randomize(ours, rng)
-    theirs = keras.layers.MultiHeadAttention(num_heads=H, key_dim=DH)
+    theirs = keras.layers.MultiHeadAttention(num_heads=H, key_dim=key_dim)
     theirs(query, value, key=key)  # builds the EinsumDense kernels
     for name, proj, d_in in [
         ("_query_dense", ours.q_proj, D),
@@ -62,9 +64,10 @@ def test_multihead_matches_keras_multiheadattention(causal):
         ("_value_dense", ours.v_proj, dk),
     ]:
         dense = getattr(theirs, name)
-        dense.kernel.assign(np.reshape(proj.kernel.numpy(), (d_in, H, DH)))  # (D_in, H, Dh)
-        dense.bias.assign(np.reshape(proj.bias.numpy(), (H, DH)))  # (H, Dh)
-    theirs._output_dense.kernel.assign(np.reshape(ours.out_proj.kernel.numpy(), (H, DH, D)))
+        dense.kernel.assign(np.reshape(proj.kernel.numpy(), (d_in, H, key_dim)))  # (D_in, H, Dh)
+        dense.bias.assign(np.reshape(proj.bias.numpy(), (H, key_dim)))  # (H, Dh)
+    out_kernel = np.reshape(ours.out_proj.kernel.numpy(), (H, key_dim, D))  # (H, Dh, D)
+    theirs._output_dense.kernel.assign(out_kernel)
     theirs._output_dense.bias.assign(ours.out_proj.bias.numpy())
 
     mask = rng.random((B, T, S)) > 0.3

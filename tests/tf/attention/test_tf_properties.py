@@ -67,11 +67,11 @@ def test_shapes():
         randn(B, H, T, 4), randn(B, H, S, 4), randn(B, H, S, DV)
     )
     assert (out.shape, weights.shape) == ((B, H, T, DV), (B, H, T, S))
-    out, weights = ka.MultiHeadAttention(D, H, d_key=3, d_value=DV)(query, key, value)
+    out, weights = ka.MultiHeadAttention(D, H, kdim=3, vdim=DV)(query, key, value)
     assert (out.shape, weights.shape) == ((B, T, D), (B, H, T, S))
     assert ka.sinusoidal_encoding(7, D).shape == (7, D)
     assert ka.layout_permutation("sin_cos", "interleaved", D).shape == (D,)
-    assert ka.SinusoidalPositionalEncoding(D, 10)(query).shape == (B, T, D)
+    assert ka.SinusoidalPositionalEncoding(10, D)(query).shape == (B, T, D)
     assert ka.LearnedPositionalEncoding(10, D)(query).shape == (B, T, D)
     assert ka.RelativePositionEmbedding(2, 4)(T, S).shape == (T, S, 4)
     assert ka.RotaryEmbedding(4)(randn(B, H, T, 4)).shape == (B, H, T, 4)
@@ -355,8 +355,8 @@ BAD = [
         lambda: _mha()(randn(B, T, 7), randn(B, S, D), randn(B, S, D)),
         r"query has width 7 \(shape \(2, 4, 7\)\), expected width 8",
     ),
-    (lambda: _mha(d_key=5)(x, x, x), r"key has width 8.*expected width 5"),
-    (lambda: _mha(d_value=3)(x, x, x), r"value has width 8.*expected width 3"),
+    (lambda: _mha(kdim=5)(x, x, x), r"key has width 8.*expected width 5"),
+    (lambda: _mha(vdim=3)(x, x, x), r"value has width 8.*expected width 3"),
     (
         lambda: _mha()(x, randn(3, S, D), randn(3, S, D)),
         r"batch sizes differ: query \(2, 4, 8\), key \(3, 6, 8\)",
@@ -378,7 +378,7 @@ BAD = [
     ),
     (lambda: ka.sinusoidal_encoding(5, 7), "positive even"),
     (lambda: ka.sinusoidal_encoding(5, D, layout="halves"), "layout must be one of"),
-    (lambda: ka.SinusoidalPositionalEncoding(D, max_len=3)(x), r"T=4.*> max_len=3"),
+    (lambda: ka.SinusoidalPositionalEncoding(3, D)(x), r"T=4.*> max_len=3"),
     (
         lambda: ka.LearnedPositionalEncoding(10, D)(randn(B, T, 6)),
         r"x has width 6.*expected width 8",

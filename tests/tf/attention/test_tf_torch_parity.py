@@ -222,7 +222,7 @@ def test_sdpa_matches():
     ],
 )
 def test_multihead_matches(masks, need_weights):
-    module, layer = twin("MultiHeadAttention", D, 2, d_key=3, d_value=DV)
+    module, layer = twin("MultiHeadAttention", D, 2, kdim=3, vdim=DV)
     query, key, value, mask = inputs(9, dk=3)
     kwargs = {"causal": masks.get("causal", False), "need_weights": need_weights}
     if masks.get("mask") == "2d":
@@ -241,6 +241,21 @@ def test_multihead_matches(masks, need_weights):
         close(k_weights, weights)
     else:
         assert k_weights is None and weights is None
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_with_own_head_width_matches(need_weights):
+    # key_dim (Keras' name) is the per-head width; here 3 heads of 5 on a width-8 model.
+    module, layer = twin("MultiHeadAttention", D, 3, kdim=3, vdim=DV, key_dim=5)
+    assert module.q_proj.weight.shape == (15, D) and layer.key_dim == 5
+    query, key, value, mask = inputs(12, dk=3)
+    output, weights = module(query, key, value, mask, need_weights=need_weights)
+    k_output, k_weights = layer(*np_(query, key, value), mask.numpy(), need_weights=need_weights)
+    assert output.shape == (B, T, D)
+    close(k_output, output)
+    if need_weights:
+        assert weights.shape == (B, 3, T, S)
+        close(k_weights, weights)
 
 
 def test_multihead_gradients_match():
@@ -267,7 +282,7 @@ def test_sinusoidal_layouts_match(layout):
     close(ka.sinusoidal_encoding(50, D, layout), ta.sinusoidal_encoding(50, D, layout))
     for other in ("interleaved", "sin_cos", "cos_sin"):
         close(ka.layout_permutation(layout, other, D), ta.layout_permutation(layout, other, D))
-    module, layer = twin("SinusoidalPositionalEncoding", D, max_len=20, layout=layout)
+    module, layer = twin("SinusoidalPositionalEncoding", 20, D, layout=layout)
     x = torch.randn(B, T, D)
     close(layer(x.numpy()), module(x))
 
