@@ -16,7 +16,9 @@ by default) with SRC's rows, every seed, machine and code version included;
 rows SRC has not measured are left alone. It re-renders ``DST/ledger.md``
 and, when DST is the book's ``results/`` folder, regenerates the copy shipped
 with the package (``gattut/train/published_data.py``). ``--note-file FILE``
-replaces the ledger's note (the paragraph above the table).
+replaces the ledger's note (the paragraph above the table); ``--pending TEXT``
+becomes the status of the rows named that neither ledger has measured (for
+example once their data exists: ``--pending "not run yet"``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def merge(argv: list[str]) -> int:
     parser.add_argument("--datasets", default=None, help="comma-separated (default: all)")
     parser.add_argument("--models", default=None, help="comma-separated (default: all)")
     parser.add_argument("--note-file", default=None, help="a file whose text becomes the note")
+    parser.add_argument("--pending", default=None,
+                        help="status for the rows named that neither ledger has measured")
     args = parser.parse_args(argv)
     source = json.loads((Path(args.source) / "ledger.json").read_text())
     dest_dir = Path(args.dest)
@@ -52,7 +56,12 @@ def merge(argv: list[str]) -> int:
         key = (row["dataset"], row["model"])
         if (datasets and key[0] not in datasets) or (models and key[1] not in models):
             continue
-        if row.get("status") != "measured" or key not in index:
+        if key not in index:
+            continue
+        if row.get("status") != "measured":
+            mine = dest["rows"][index[key]]
+            if args.pending and mine.get("status") != "measured":
+                mine["status"] = args.pending
             continue
         dest["rows"][index[key]] = row
         print(f"{key[0]} {key[1]}: {row['num_seeds']} seeds, "
