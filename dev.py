@@ -5,6 +5,8 @@
     python3 dev.py test    run every check: ruff, the book build with -W, unit tests,
                            every notebook under nbval, and the browser test of the built pages
                            (installs Debian's chromium when missing and run as root)
+    python3 dev.py pdf     build the book, then print it to one PDF (_build/pdf/gattut.pdf)
+                           with Debian's Chromium (installed when missing and run as root)
     python3 dev.py serve   serve the built book on http://127.0.0.1:8000
     python3 dev.py env     only create/update the environment
 
@@ -33,6 +35,10 @@ PY = BIN / "python"
 LOCK = ROOT / "requirements" / "lock.txt"
 STAMP = VENV / ".gattut-stamp"
 HTML = ROOT / "_build" / "html"
+SINGLE = ROOT / "_build" / "singlehtml"
+PDF = ROOT / "_build" / "pdf" / "gattut.pdf"
+# The browser test and the PDF need a browser, and a CJK font for the glossary.
+APT_PACKAGES = {"chromium": "/usr/bin/chromium", "fonts-wqy-zenhei": "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"}
 
 
 def _say(message: str) -> None:
@@ -114,22 +120,34 @@ def build_book(strict: bool = True) -> None:
 
 
 def ensure_browser() -> None:
-    """Install Debian's Chromium for the browser test when it is missing (needs root and apt)."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+    """Install Debian's Chromium and a CJK font when missing (needs root and apt)."""
+    missing = [name for name, path in APT_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
         return
     apt = shutil.which("apt-get")
     if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
         print(
-            "Chromium is missing and cannot be installed here (needs root and apt-get): "
-            "the browser test will be skipped (it fails under CI=true). "
-            "Install Debian's `chromium` package to run it.",
+            f"missing and not installable here (needs root and apt-get): {', '.join(missing)}. "
+            "The browser test and the PDF need them (the browser test fails under CI=true); "
+            f"install the Debian packages {' '.join(missing)}.",
             flush=True,
         )
         return
-    _say("installing Debian's chromium for the browser test")
+    _say(f"installing {', '.join(missing)} for the browser test and the PDF")
     env = {"DEBIAN_FRONTEND": "noninteractive"}
     _run(apt, "-qq", "update", env=env)
-    _run(apt, "install", "-y", "-qq", "--no-install-recommends", "chromium", env=env)
+    _run(apt, "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+def build_pdf() -> None:
+    """The whole book as one PDF: the single-page build printed by Chromium."""
+    build_book(strict=True)
+    ensure_browser()
+    _say("building the single-page book and printing it to PDF")
+    _run(BIN / "jupyter-book", "build", ".", "--builder", "singlehtml", "-W", "-n", "--keep-going",
+         env=_tool_env())  # fmt: skip
+    _run(PY, ROOT / "tools" / "print_pdf.py", SINGLE / "book" / "intro.html", PDF)
+    print(f"\nThe PDF is at {PDF}", flush=True)
 
 
 def run_tests(extra: list[str]) -> None:
@@ -142,8 +160,8 @@ def run_tests(extra: list[str]) -> None:
     # One torch thread per process: timings that do not depend on what else the
     # machine runs (two threads fighting a busy second core ran several times slower).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    build_book(strict=True)
-    _say("unit tests, notebooks under nbval, browser test of the built book")
+    build_pdf()
+    _say("unit tests, notebooks under nbval, browser test of the built book and the PDF")
     workers = os.environ.get("GATTUT_TEST_WORKERS", "2")
     _run(
         PY, "-m", "pytest", "tests", "notebooks",
@@ -167,7 +185,7 @@ def serve(port: int = 8000) -> None:
 
 
 def clean() -> None:
-    for path in (ROOT / "_build", ROOT / "assets" / "mathjax"):
+    for path in (ROOT / "_build", ROOT / "assets" / "mathjax"):  # _build holds html, singlehtml, pdf
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -179,6 +197,8 @@ def main(argv: list[str]) -> None:
         build_book(strict=True)
     elif command == "test":
         run_tests(argv[1:])
+    elif command == "pdf":
+        build_pdf()
     elif command == "serve":
         serve(int(argv[1]) if len(argv) > 1 else 8000)
     elif command == "clean":

@@ -165,3 +165,37 @@ def raw_tables(notebook: dict, name: str = "notebook") -> list[str]:
                     "display it with IPython.display.Markdown"
                 )
     return problems
+
+
+PDF = BUILD / "pdf" / "gattut.pdf"
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """Pages of a PDF written by Chromium (each page object is ``/Type /Page``)."""
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+
+
+def pdf_raster_images(pdf: bytes) -> int:
+    """Raster images in a PDF (the PNG figures; SVG diagrams print as vector drawings)."""
+    return len(re.findall(rb"/Subtype\s*/Image\b", pdf))
+
+
+def png_figures(notebook: dict) -> int:
+    return sum(
+        mime == "image/png"
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+        for mime, _ in image_outputs(cell)
+    )
+
+
+def pdf_problems(pdf: bytes, chapters: int, figures: int) -> list[str]:
+    """A PDF of the book has a page per chapter at least, and every PNG figure."""
+    problems = []
+    if not pdf.startswith(b"%PDF"):
+        return ["not a PDF"]
+    if pdf_pages(pdf) < chapters:
+        problems.append(f"{pdf_pages(pdf)} pages for {chapters} chapters")
+    if pdf_raster_images(pdf) < figures:
+        problems.append(f"{pdf_raster_images(pdf)} images in the PDF, the notebooks have {figures}")
+    return problems
