@@ -15,6 +15,7 @@ __all__ = [
     "check_tensor",
     "check_mask",
     "check_mha_args",
+    "reject_renamed",
     "check_same_batch",
     "check_width",
     "check_nonempty",
@@ -145,3 +146,25 @@ def check_mha_args(
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     d_head = d_model // num_heads if key_dim is None else key_dim
     return d_model, num_heads, d_head, kdim or d_model, vdim or d_model
+
+
+RENAMED = {
+    "key_padding_mask": (
+        "key_mask",
+        "True = may attend (a real key), the package's one mask convention. "
+        "torch.nn.MultiheadAttention's key_padding_mask means the opposite (True = ignore), "
+        "so the old name was easy to invert without noticing. Pass key_mask=<True for real "
+        "keys>; a mask written for PyTorch becomes key_mask=~key_padding_mask",
+    ),
+    "d_key": ("kdim", "the input width of key, as in torch.nn.MultiheadAttention"),
+    "d_value": ("vdim", "the input width of value, as in torch.nn.MultiheadAttention"),
+}
+
+
+def reject_renamed(where: str, kwargs: dict) -> None:
+    """Raise ``TypeError`` for any keyword left in ``kwargs``, explaining renamed arguments."""
+    for name in kwargs:
+        if name in RENAMED:
+            new, meaning = RENAMED[name]
+            raise TypeError(f"{where}: `{name}` was renamed `{new}`: {meaning}.")
+        raise TypeError(f"{where} got an unexpected keyword argument {name!r}")

@@ -4,7 +4,8 @@ One convention for the whole package: a mask is a ``torch.bool`` tensor and
 ``True`` means *may attend* (the convention of Keras and of
 ``torch.nn.functional.scaled_dot_product_attention``; note that
 ``torch.nn.MultiheadAttention``'s ``key_padding_mask`` uses the opposite
-polarity). A query row with nothing to attend to gets all-zero weights, and
+polarity, which is why this package's ``(B, S)`` mask is called ``key_mask``).
+A query row with nothing to attend to gets all-zero weights, and
 neither its values nor its gradients are ever NaN.
 """
 

@@ -33,6 +33,7 @@ from gattut.attention._checks import (
     check_same_batch,
     check_tensor,
     check_width,
+    reject_renamed,
 )
 from gattut.attention.masks import causal_mask
 from gattut.attention.sdpa import scaled_dot_product_attention
@@ -66,16 +67,18 @@ class MultiHeadAttention(nn.Module):
     Parameters: ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj`` (``nn.Linear``).
 
     ``forward(query, key, value, mask=None, causal=False, need_weights=True,
-    key_padding_mask=None) -> (output, weights)``. Three ways to say what each
+    key_mask=None) -> (output, weights)``. Three ways to say what each
     query may see, all bool with ``True`` = may attend, combined with AND:
 
     * ``mask``: a 2-D mask is ``(T, S)`` (shared by the batch and the heads),
       a 3-D mask is ``(B, T, S)`` (shared by the heads), a 4-D mask must
       broadcast to ``(B, H, T, S)``.
-    * ``key_padding_mask``: ``(B, S)``, ``True`` for real (non-padding) keys.
+    * ``key_mask``: ``(B, S)``, ``True`` for real (non-padding) keys.
       This separate argument is how a ``(B, S)`` padding mask is told apart
-      from a ``(T, S)`` mask. Note the polarity: ``torch.nn.MultiheadAttention``
-      wants ``~key_padding_mask``.
+      from a ``(T, S)`` mask. It is not called ``key_padding_mask`` because
+      ``torch.nn.MultiheadAttention``'s argument of that name means the
+      opposite (``True`` = ignore: pass it ``~key_mask``); the old name raises
+      a ``TypeError`` that says so.
     * ``causal=True``: query ``t`` sees keys ``s <= t``.
 
     A query row that may see nothing gets zero weights and a zero attention
@@ -131,11 +134,11 @@ class MultiHeadAttention(nn.Module):
         T: int,
         S: int,
         mask: torch.Tensor | None = None,
-        key_padding_mask: torch.Tensor | None = None,
+        key_mask: torch.Tensor | None = None,
         causal: bool = False,
         device: torch.device | None = None,
     ) -> torch.Tensor | None:
-        """AND together ``mask``, ``key_padding_mask`` and the causal mask.
+        """AND together ``mask``, ``key_mask`` and the causal mask.
 
         Returns ``None`` if there is nothing to mask, else a bool tensor
         broadcastable to ``(B, H, T, S)``.
@@ -150,9 +153,9 @@ class MultiHeadAttention(nn.Module):
             else:
                 check_mask(mask, (B, H, T, S), "mask", "(B, H, T, S)")
             combined = mask
-        if key_padding_mask is not None:
-            check_mask(key_padding_mask, (B, S), "key_padding_mask", "(B, S)")
-            padding = key_padding_mask.expand(B, S)[:, None, None, :]  # (B, 1, 1, S)
+        if key_mask is not None:
+            check_mask(key_mask, (B, S), "key_mask", "(B, S)")
+            padding = key_mask.expand(B, S)[:, None, None, :]  # (B, 1, 1, S)
             combined = padding if combined is None else combined & padding
         if causal:
             future = causal_mask(T, S, device=device)  # (T, S)
@@ -167,8 +170,10 @@ class MultiHeadAttention(nn.Module):
         mask: torch.Tensor | None = None,
         causal: bool = False,
         need_weights: bool = True,
-        key_padding_mask: torch.Tensor | None = None,
+        key_mask: torch.Tensor | None = None,
+        **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        reject_renamed("MultiHeadAttention", kwargs)
         self._check(query, key, value)
         B, T, D = query.shape
         S = key.shape[1]
@@ -182,14 +187,14 @@ class MultiHeadAttention(nn.Module):
         # 2) attend, every head at once.
         dropout = self.dropout if self.training else 0.0
         if need_weights:
-            combined = self.combine_masks(B, T, S, mask, key_padding_mask, causal, query.device)
+            combined = self.combine_masks(B, T, S, mask, key_mask, causal, query.device)
             out, weights = scaled_dot_product_attention(q, k, v, combined, dropout)  # (B, H, T, Dh)
-        elif mask is None and key_padding_mask is None:
+        elif mask is None and key_mask is None:
             # The fused kernel builds the causal mask itself.
             out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=causal)
             weights = None
         else:
-            combined = self.combine_masks(B, T, S, mask, key_padding_mask, causal, query.device)
+            combined = self.combine_masks(B, T, S, mask, key_mask, causal, query.device)
             # Fused kernels may return NaN for a row with no True entry (it depends on the
             # torch version and backend; CPU torch 2.13 gives zeros). Let such a
             # row see everything (finite, no NaN in values or gradients), then zero it.

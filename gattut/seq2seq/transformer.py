@@ -68,7 +68,7 @@ class EncoderLayer(nn.Module):
         self.norm_first = norm_first
 
     def _attend(self, x, src_mask):
-        out, _ = self.self_attn(x, x, x, key_padding_mask=src_mask, need_weights=False)
+        out, _ = self.self_attn(x, x, x, key_mask=src_mask, need_weights=False)
         return self.dropout(out)
 
     def forward(self, x: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
@@ -102,7 +102,7 @@ class DecoderLayer(nn.Module):
 
         def cross_block(h):
             out, w = self.cross_attn(
-                h, memory, memory, key_padding_mask=src_mask, need_weights=need_weights
+                h, memory, memory, key_mask=src_mask, need_weights=need_weights
             )
             return self.dropout(out), w
 

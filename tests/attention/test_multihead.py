@@ -69,7 +69,7 @@ def test_cross_attention_with_masks_matches_torch(need_weights):
     mask = torch.rand(T, S) > 0.3
     mask[:, 0] = True
     output, weights = ours(
-        query, key, value, mask=mask, key_padding_mask=key_padding, need_weights=need_weights
+        query, key, value, mask=mask, key_mask=key_padding, need_weights=need_weights
     )
     # torch's masks mean the opposite: True = do not attend.
     expected, expected_w = ref(
@@ -127,7 +127,7 @@ def test_readable_path_equals_fast_path_in_values_and_gradients(causal):
             k,
             k,
             mask=mask,
-            key_padding_mask=key_padding,
+            key_mask=key_padding,
             causal=causal,
             need_weights=need_weights,
         )
@@ -146,7 +146,7 @@ def test_fully_masked_rows_give_zero_attention(need_weights):
     layer = MultiHeadAttention(D, H).double()
     x = randn(B, T, D)
     key_padding = torch.tensor([[True] * T, [False] * T])
-    output, weights = layer(x, x, x, key_padding_mask=key_padding, need_weights=need_weights)
+    output, weights = layer(x, x, x, key_mask=key_padding, need_weights=need_weights)
     # Zero attention output, so the layer returns out_proj's bias there.
     torch.testing.assert_close(output[1], layer.out_proj.bias.expand(T, D))
     if need_weights:
@@ -277,7 +277,18 @@ def test_rejects_wrong_mask_shape():
         MultiHeadAttention(D, H)(x, x, x, mask=torch.ones(T, 5, dtype=torch.bool))
 
 
-def test_rejects_wrong_key_padding_mask_shape():
+def test_rejects_wrong_key_mask_shape():
     x = torch.randn(B, T, D)
-    with pytest.raises(ValueError, match=r"key_padding_mask of shape \(4, 2\).*\(2, 4\)"):
-        MultiHeadAttention(D, H)(x, x, x, key_padding_mask=torch.ones(T, B, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"key_mask of shape \(4, 2\).*\(2, 4\)"):
+        MultiHeadAttention(D, H)(x, x, x, key_mask=torch.ones(T, B, dtype=torch.bool))
+
+
+def test_old_key_padding_mask_name_explains_rename_and_polarity():
+    x = torch.randn(B, T, D)
+    real = torch.ones(B, T, dtype=torch.bool)
+    with pytest.raises(TypeError, match=r"`key_padding_mask` was renamed `key_mask`.*True = may"):
+        MultiHeadAttention(D, H)(x, x, x, key_padding_mask=real)
+    with pytest.raises(TypeError, match=r"opposite \(True = ignore\)"):
+        MultiHeadAttention(D, H)(x, x, x, key_padding_mask=real)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'causual'"):
+        MultiHeadAttention(D, H)(x, x, x, causual=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from gattut.attention._checks import check_mha_args
+from gattut.attention._checks import RENAMED, check_mha_args, reject_renamed
 from gattut.tf.attention._checks import (
     as_tensor,
     check_mask,
@@ -54,6 +54,7 @@ class MultiHeadAttention(MaskedLayer):
         seed=None,
         **kwargs,
     ):
+        reject_renamed("MultiHeadAttention", {k: kwargs[k] for k in RENAMED if k in kwargs})
         super().__init__(**kwargs)
         self.d_model, self.num_heads, self.d_head, self.kdim, self.vdim = check_mha_args(
             d_model, num_heads, dropout, kdim, vdim, key_dim
@@ -90,8 +91,8 @@ class MultiHeadAttention(MaskedLayer):
         check_nonempty(key, "key", 1, "length S")
         return query, key, value
 
-    def combine_masks(self, B, T, S, mask=None, key_padding_mask=None, causal=False):
-        """AND together ``mask``, ``key_padding_mask`` and the causal mask.
+    def combine_masks(self, B, T, S, mask=None, key_mask=None, causal=False):
+        """AND together ``mask``, ``key_mask`` and the causal mask.
 
         Returns ``None`` if there is nothing to mask, else a bool tensor
         broadcastable to ``(B, H, T, S)``.
@@ -107,9 +108,9 @@ class MultiHeadAttention(MaskedLayer):
             else:
                 mask = check_mask(mask, (B, H, T, S), "mask", "(B, H, T, S)")
             combined = mask
-        if key_padding_mask is not None:
-            key_padding_mask = check_mask(key_padding_mask, (B, S), "key_padding_mask", "(B, S)")
-            padding = ops.broadcast_to(key_padding_mask, (B, S))[:, None, None, :]  # (B, 1, 1, S)
+        if key_mask is not None:
+            key_mask = check_mask(key_mask, (B, S), "key_mask", "(B, S)")
+            padding = ops.broadcast_to(key_mask, (B, S))[:, None, None, :]  # (B, 1, 1, S)
             combined = padding if combined is None else ops.logical_and(combined, padding)
         if causal:
             future = causal_mask(T, S)  # (T, S)
@@ -124,9 +125,11 @@ class MultiHeadAttention(MaskedLayer):
         mask=None,
         causal=False,
         need_weights=True,
-        key_padding_mask=None,
+        key_mask=None,
         training=None,
+        **kwargs,
     ):
+        reject_renamed("MultiHeadAttention", kwargs)
         query, key, value = self._check(query, key, value)
         B, T, D = ops.shape(query)
         S = ops.shape(key)[1]
@@ -139,7 +142,7 @@ class MultiHeadAttention(MaskedLayer):
 
         # 2) attend, every head at once.
         dropout = self.dropout if training else 0.0
-        combined = self.combine_masks(B, T, S, mask, key_padding_mask, causal)
+        combined = self.combine_masks(B, T, S, mask, key_mask, causal)
         if need_weights or dropout > 0:
             # keras.ops.dot_product_attention has no dropout, so a training step
             # with dropout takes the readable path even when the weights are not wanted.

@@ -23,7 +23,7 @@ import gattut.tf  # noqa: E402, F401
 import gattut.tf.attention as ka  # noqa: E402
 
 KERAS_ONLY = {"seed", "kwargs", "training"}
-TORCH_ONLY = {"device"}
+TORCH_ONLY = {"device", "kwargs"}
 
 
 def _params(fn, drop: set[str]) -> list[tuple[str, object]]:

@@ -85,7 +85,7 @@ def test_multihead_matches_keras_multiheadattention(causal, key_dim):
     np.testing.assert_allclose(output, expected, **TOL)
     np.testing.assert_allclose(weights, expected_weights, **TOL)
     fast, _ = ours(
-        query, key, value, mask=mask, key_padding_mask=padding, causal=causal, need_weights=False
+        query, key, value, mask=mask, key_mask=padding, causal=causal, need_weights=False
     )
     np.testing.assert_allclose(fast, expected, **TOL)
 

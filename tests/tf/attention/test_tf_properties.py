@@ -210,11 +210,11 @@ def test_layers_trace_with_unknown_sizes():
     for need_weights in (True, False):
         fn = tf.function(
             lambda q, m, nw=need_weights: mha(
-                q, q, q, key_padding_mask=m, causal=True, need_weights=nw
+                q, q, q, key_mask=m, causal=True, need_weights=nw
             )[0],
             input_signature=[seq, padding_spec],
         )
-        expected = mha(x, x, x, key_padding_mask=padding, causal=True)[0]
+        expected = mha(x, x, x, key_mask=padding, causal=True)[0]
         np.testing.assert_allclose(fn(x, padding), expected, atol=1e-5)
     for layer in [ka.BahdanauAttention(D, D, 5), ka.LocalPAttention(D, D, 2)]:
         fn = tf.function(
@@ -373,8 +373,8 @@ BAD = [
         r"mask of shape \(4, 5\) does not broadcast.*\(2, 2, 4, 4\)",
     ),
     (
-        lambda: _mha()(x, x, x, key_padding_mask=np.ones((T, B), bool)),
-        r"key_padding_mask of shape \(4, 2\).*\(2, 4\)",
+        lambda: _mha()(x, x, x, key_mask=np.ones((T, B), bool)),
+        r"key_mask of shape \(4, 2\).*\(2, 4\)",
     ),
     (lambda: ka.sinusoidal_encoding(5, 7), "positive even"),
     (lambda: ka.sinusoidal_encoding(5, D, layout="halves"), "layout must be one of"),
@@ -396,3 +396,12 @@ BAD = [
 def test_bad_input_raises_value_error_naming_shapes(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_old_names_raise_type_error_explaining_the_rename():
+    x = randn(B, T, D)
+    real = np.ones((B, T), bool)
+    with pytest.raises(TypeError, match=r"`key_padding_mask` was renamed `key_mask`.*True = may"):
+        _mha()(x, x, x, key_padding_mask=real)
+    with pytest.raises(TypeError, match=r"`d_key` was renamed `kdim`"):
+        ka.MultiHeadAttention(D, H, d_key=3)

@@ -217,7 +217,7 @@ def test_sdpa_matches():
         {},
         {"causal": True},
         {"mask": "2d"},
-        {"mask": "3d", "key_padding_mask": True},
+        {"mask": "3d", "key_mask": True},
         {"mask": "4d", "causal": True},
     ],
 )
@@ -231,8 +231,8 @@ def test_multihead_matches(masks, need_weights):
         kwargs["mask"] = mask  # (B, T, S)
     elif masks.get("mask") == "4d":
         kwargs["mask"] = torch.rand(B, 2, T, S, generator=torch.Generator().manual_seed(1)) > 0.5
-    if masks.get("key_padding_mask"):
-        kwargs["key_padding_mask"] = ta.padding_mask(torch.tensor([6, 3]), S)
+    if masks.get("key_mask"):
+        kwargs["key_mask"] = ta.padding_mask(torch.tensor([6, 3]), S)
     output, weights = module(query, key, value, **kwargs)
     k_kwargs = {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in kwargs.items()}
     k_output, k_weights = layer(*np_(query, key, value), **k_kwargs)
