@@ -1,9 +1,11 @@
 # Thin aliases: every command is in dev.py, which needs nothing but Python.
 PYTHON ?= python3
 
-.PHONY: book test serve env clean lint
+.PHONY: book test pdf serve env clean lint
 book:
 	$(PYTHON) dev.py book
+pdf:
+	$(PYTHON) dev.py pdf
 test:
 	$(PYTHON) dev.py test
 serve:

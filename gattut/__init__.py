@@ -39,8 +39,17 @@ The subpackages, one part of the book each:
   :mod:`gattut.exercises`: the chapters' exercise checkers; :mod:`gattut.tf`: Keras 3.
 """
 
-from gattut import attention, data, graph
-from gattut.utils import get_device, set_seed
+import os as _os
+
+# TensorFlow is imported only by gattut.tf, but a notebook may import it itself after
+# gattut: quiet its C++ start-up log (a CUDA init error on CPU-only Colab, oneDNN
+# notices), which prints in red under Keras cells and reads like a failure. Python
+# errors still raise; a reader's own settings win.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+from gattut import attention, data, graph  # noqa: E402
+from gattut.utils import get_device, set_seed  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -63,3 +63,45 @@ def test_colab_cell_uses_the_one_repository_url(notebook):
 def test_launch_buttons_configured():
     assert CONFIG["repository"]["path_to_book"] == ""
     assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+
+
+# What a notebook uses -> the extra of pyproject.toml that installs it.
+_EXTRA_NEEDED = {
+    "tf": re.compile(r"^\s*(import|from)\s+(tensorflow|keras|gattut\.tf)\b", re.MULTILINE),
+    "pyg": re.compile(r"^\s*(import|from)\s+torch_geometric\b", re.MULTILINE),
+    "nlp": re.compile(r"\b(corpus_bleu|sacrebleu)\b"),
+}
+
+
+def _extras_needed(code: str) -> set[str]:
+    return {extra for extra, pattern in _EXTRA_NEEDED.items() if pattern.search(code)}
+
+
+def _extras_installed(install_cell: str) -> set[str]:
+    match = re.search(r"gattut\[([^\]]*)\]", install_cell)
+    return {e.strip() for e in match.group(1).split(",")} if match else set()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_install_brings_every_extra_used(notebook):
+    """In Colab, the notebook's own install line brings everything it imports."""
+    cells = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    install = "".join(cells[0]["source"])
+    code = "\n".join("".join(c["source"]) for c in cells[1:])
+    missing = _extras_needed(code) - _extras_installed(install)
+    assert not missing, f"{notebook.name}: the Colab install line lacks the extras {sorted(missing)}"
+
+
+def test_extras_check_can_fail():
+    code = "import gattut.tf.attention as tfa\nscore = corpus_bleu(h, r)\n"
+    assert _extras_needed(code) == {"tf", "nlp"}
+    assert _extras_needed(code) - _extras_installed('%pip install "gattut[tf,pyg] @ git+x"') == {"nlp"}
+    assert _extras_installed("%pip install gattut") == set()
+
+
+def test_extras_exist_in_pyproject():
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(_EXTRA_NEEDED) <= set(extras)
+    assert "sacrebleu" in " ".join(extras["nlp"])
