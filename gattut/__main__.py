@@ -166,8 +166,8 @@ def _train(args: argparse.Namespace) -> int:
 
     results = []
     if args.stacked > 1:
-        from gattut.graph.stacked import stack_models
         from gattut.train.seeds import fit_stacked
+        from gattut.train.stacked import stack_models
 
         for start in range(0, len(seeds), args.stacked):
             group = seeds[start:start + args.stacked]

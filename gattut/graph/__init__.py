@@ -11,17 +11,18 @@ module                idea
 ``ops``               self-loops, degrees, GCN weights, scatter reductions, edge softmax
 ``message_passing``   message on each edge, reduce at each node
 ``spmm``              the weighted neighbourhood sum, readable and sparse
-``features``          sparse node features: dropout and products
+``features``          sparse node features: dropout and products (one seed or many)
+``attend``            the attention step, once: GAT and GATv2 scores, softmax, sum, heads
 ``gcn``               GCNConv (Kipf & Welling 2017)
 ``gat``               GATConv (Velickovic et al. 2018), on edges
 ``dense_gat``         DenseGATConv, the same layer with an N x N mask
 ``gatv2``             GATv2Conv (Brody et al. 2022)
 ``gated``             GatedGATConv (a gate per head, after GaAN)
 ``models``            GAT, GATv2, PPIGAT, GCN, MLP
-``stacked``           many seeds of one model trained side by side
 ====================  ===============================================================
 """
 
+from gattut.graph.attend import gat_attention, gatv2_attention, merge_heads
 from gattut.graph.dense_gat import DenseGATConv, adjacency_mask
 from gattut.graph.features import dropout, feature_dropout, linear
 from gattut.graph.gat import GATConv
@@ -62,7 +63,10 @@ __all__ = [
     "dropout",
     "edge_softmax",
     "feature_dropout",
+    "gat_attention",
+    "gatv2_attention",
     "linear",
+    "merge_heads",
     "propagate",
     "remove_self_loops",
     "scatter_max",

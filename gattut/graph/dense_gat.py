@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gattut.graph.attend import merge_heads
 from gattut.graph.features import check_features, dropout, linear
 from gattut.graph.gat import glorot_
 from gattut.graph.ops import check_edge_index
@@ -107,9 +108,6 @@ class DenseGATConv(nn.Module):
         weights = dropout(weights, self.dropout, self.training)
         # 4) aggregate: h_i' = sum_j A_ij z_j, a dense matmul per head.
         out = (weights @ z).transpose(0, 1)  # (H, N, N) @ (H, N, C) -> (H, N, C) -> (N, H, C)
-        out = out.reshape(N, H * C) if self.concat else out.mean(dim=1)  # (N, H*C) or (N, C)
-        if self.res is not None:
-            out = out + linear(x, self.res.weight)
-        if self.bias is not None:
-            out = out + self.bias
+        residual = None if self.res is None else linear(x, self.res.weight)
+        out = merge_heads(out, self.concat, residual, self.bias)  # (N, H*C) or (N, C)
         return (out, weights) if return_attention else out

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["check_features", "dropout", "feature_dropout", "grouped_linear", "is_sparse", "linear"]
+__all__ = ["check_features", "dropout", "feature_dropout", "grouped_linear", "is_sparse", "linear",
+           "stacked_linear"]
 
 
 def is_sparse(x: Tensor) -> bool:
@@ -207,6 +208,47 @@ def grouped_linear(x: Tensor, weight: Tensor, p: float) -> Tensor:
     stacked = weight.transpose(0, 1).reshape(K, G * F_)  # (K, G*F): [W_1 | .. | W_G]
     out = linear(blocks, stacked)  # (G*N, G*F) @ (G*F, K) -> (G*N, K)
     return out.view(G, N, K).transpose(0, 1)  # (N, G, K)
+
+
+def stacked_linear(x: Tensor, weight: Tensor, p: float = 0.0, training: bool = False,
+                   per_head: bool = False) -> Tensor:
+    """``z[:, r, h] = dropout(x_r) @ W[r, h]^T`` for every seed ``r`` and head ``h``.
+
+    ``x`` is either shared by the seeds, ``(N, F)`` (the input features, dense
+    or sparse CSR), or one slice per seed, ``(N, R, F)`` (a hidden layer).
+    Input dropout with probability ``p`` draws one mask per seed, or one per
+    (seed, head) with ``per_head=True`` (the original GAT code's ``in_drop``
+    inside each head).
+
+    Shapes:
+        x: (N, F) or (N, R, F); weight: (R, H, K, F) -> (N, R, H, K).
+    """
+    R, H, K, F_ = weight.shape
+    N = x.shape[0]
+    drop = training and p > 0
+    if x.dim() == 2:
+        if not drop:
+            return linear(x, weight.reshape(R * H * K, F_)).view(N, R, H, K)  # (N, R*H*K)
+        groups = weight.reshape(R * H, K, F_) if per_head else weight.reshape(R, H * K, F_)
+        if is_sparse(x):
+            if x.layout != torch.sparse_csr:
+                x = x.to_sparse_csr()
+            out = grouped_linear(x, groups, p)  # (N, G, K')
+        else:
+            G = groups.shape[0]
+            masked = dropout(x.unsqueeze(0).expand(G, N, F_), p)  # (G, N, F)
+            out = (masked @ groups.transpose(1, 2)).transpose(0, 1)  # (G, N, K') -> (N, G, K')
+        return out.reshape(N, R, H, K)
+    if x.shape[1] != R:
+        raise ValueError(f"stacked_linear: x has {x.shape[1]} seeds, the weight {R}")
+    x_r = x.transpose(0, 1)  # (R, N, F)
+    if drop and per_head:
+        masked = dropout(x_r.unsqueeze(1).expand(R, H, N, F_), p)  # (R, H, N, F): a mask a head
+        out = masked @ weight.transpose(2, 3)  # (R, H, N, F) @ (R, H, F, K) -> (R, H, N, K)
+        return out.permute(2, 0, 1, 3)  # (N, R, H, K)
+    x_r = dropout(x_r, p, drop)  # (R, N, F): a mask a seed
+    out = x_r @ weight.reshape(R, H * K, F_).transpose(1, 2)  # (R, N, F) @ (R, F, H*K)
+    return out.view(R, N, H, K).permute(1, 0, 2, 3)  # (N, R, H, K)
 
 
 def check_features(x: Tensor, in_features: int | None, where: str) -> None:

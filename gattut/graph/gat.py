@@ -23,19 +23,17 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import check_features, dropout, feature_dropout, grouped_linear, linear
-from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
-from gattut.graph.spmm import (
-    EdgeCSR,
-    GraphCache,
-    csr_by_target,
-    edge_pair_sum,
-    spmm_csr,
-    spmm_reference,
+from gattut.graph.attend import EdgeSet, gat_attention, merge_heads, prepare_edges
+from gattut.graph.features import (
+    check_features,
+    feature_dropout,
+    grouped_linear,
+    linear,
+    stacked_linear,
 )
+from gattut.graph.spmm import GraphCache
 
 __all__ = ["GATConv", "glorot_"]
 
@@ -157,91 +155,73 @@ class GATConv(nn.Module):
         ``return_alpha=False`` the fast path may leave ``alpha`` sorted by target).
         """
         N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
-        H, C = self.heads, self.out_features
-        where = type(self).__name__
-        check_features(x, self.in_features, where)
-
+        check_features(x, self.in_features, type(self).__name__)
+        edges = self._edges(edge_index, N)
         # 1) project: z_i = W h_i, one C-wide vector per head.
-        if self.training and self.input_dropout > 0 and x.is_cuda and x.layout == torch.sparse_csr:
-            # The same per-head masks in one block-diagonal product (fewer launches on a GPU).
-            z = grouped_linear(x, self.lin.weight.view(H, C, -1), self.input_dropout)  # (N, H, C)
-        elif self.training and self.input_dropout > 0:
-            # One input-dropout mask per head, as the original code draws them.
-            weights = self.lin.weight.view(H, C, -1)  # (H, C, F)
-            z = torch.stack(
-                [linear(feature_dropout(x, self.input_dropout), weights[h]) for h in range(H)],
-                dim=1,
-            )  # H x ((N, F) @ (F, C)) -> (N, H, C)
-        else:
-            z = linear(x, self.lin.weight).view(N, H, C)  # (N, F) @ (F, H*C) -> (N, H, C)
+        z = self._project(x, self.lin.weight)  # (N, H, C)
+        # 2)-4) score each edge, edge softmax over the edges into i, aggregate.
+        out, alpha = gat_attention(z, z, self.att_src, self.att_dst, edges, att_bias=self.att_bias,
+                                   negative_slope=self.negative_slope, dropout=self.dropout,
+                                   value_dropout=self.value_dropout, training=self.training)
+        return out, edges.edge_index, edges.in_edge_order(alpha) if return_alpha else alpha
 
-        # 2) score each edge: e_ij = LeakyReLU(a_dst . z_i + a_src . z_j), from per-node halves.
-        score_src = (z * self.att_src).sum(-1)  # (N, H): a_src^T z_j
-        score_dst = (z * self.att_dst).sum(-1)  # (N, H): a_dst^T z_i
-        if self.aggregation == "sparse":
-            # The fast path sorts the edges by target once (and remembers the result for
-            # this edge_index) and keeps that order to the end: the softmax's sums become
-            # segment reductions and the aggregation a CSR product. alpha is put back in
-            # edge_index order only if asked for.
-            edge_index, csr = self._cache.get(edge_index, N, lambda: self._prepare(edge_index, N))
-            j, i, ptr = csr.col, csr.row, csr.crow
-        else:
-            check_edge_index(edge_index, N, f"{where} edge_index")
-            if self.add_self_loops:
-                edge_index = add_self_loops(edge_index, N)
-            j, i, ptr = edge_index[0], edge_index[1], None
-        if self.aggregation == "sparse":
-            pair_sum = edge_pair_sum(csr, score_src, score_dst)  # (E, H), sorted edges
-        else:
-            pair_sum = score_src.index_select(0, j) + score_dst.index_select(0, i)  # (E, H)
-        if self.att_bias is not None:
-            pair_sum = pair_sum + self.att_bias  # (E, H) + (1, H): the original code's conv1d biases
-        # In place: the sum is a fresh tensor, and LeakyReLU's gradient can be read
-        # from its output, so autograd keeps one (E, H) tensor here instead of two.
-        scores = F.leaky_relu_(pair_sum, self.negative_slope)  # (E, H)
-
-        # 3) edge softmax over the incoming edges of each target i, then attention dropout.
-        alpha = edge_softmax(scores, i, N, ptr)  # (E, H)
-        alpha = dropout(alpha, self.dropout, self.training)
-
-        # 4) aggregate: h_i' = sum_j alpha_ij z_j, per head.
-        if self.value_dropout > 0:
-            z = dropout(z, self.value_dropout, self.training)  # (N, H, C)
-        if self.aggregation == "sparse":
-            out = spmm_csr(csr, alpha, z)  # (N, H, C)
-            if return_alpha:  # back to the order of edge_index
-                alpha = torch.empty_like(alpha).index_copy(0, csr.perm, alpha)
-        else:
-            out = spmm_reference(edge_index, alpha, z, N)  # (N, H, C)
-        return out, edge_index, alpha
-
-    def _prepare(self, edge_index: Tensor, num_nodes: int) -> tuple[Tensor, EdgeCSR]:
-        """Check the edges, add self-loops, sort by target: once per edge_index (see GraphCache)."""
-        check_edge_index(edge_index, num_nodes, f"{type(self).__name__} edge_index")
-        if self.add_self_loops:
-            edge_index = add_self_loops(edge_index, num_nodes)
-        return edge_index, csr_by_target(edge_index, num_nodes)
-
-    def merge_heads(self, out: Tensor, x: Tensor) -> Tensor:
-        """Concatenate heads (hidden layers) or average them (output layer); add residual and bias.
-
-        The mean is over the head axis (``dim=1``); a mean with no ``dim`` would be a scalar.
+    def _project(self, x: Tensor, weight: Tensor) -> Tensor:
+        """``z = W h`` per head, with the original code's per-head input dropout when it is on.
 
         Shapes:
-            out: (N, H, C); x: (N, F) -> (N, H * C) if concat else (N, C).
+            x: (N, F), dense or sparse; weight: (H * C, F) -> (N, H, C).
         """
-        N, H, C = out.shape
-        out = out.reshape(N, H * C) if self.concat else out.mean(dim=1)  # (N, H*C) or (N, C)
-        if self.res is not None:
-            out = out + linear(x, self.res.weight)
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        H, C = self.heads, self.out_features
+        if not (self.training and self.input_dropout > 0):
+            return linear(x, weight).view(x.shape[0], H, C)  # (N, F) @ (F, H*C) -> (N, H, C)
+        if x.is_cuda and x.layout == torch.sparse_csr:
+            # The same per-head masks in one block-diagonal product (fewer launches on a GPU).
+            return grouped_linear(x, weight.view(H, C, -1), self.input_dropout)  # (N, H, C)
+        # One input-dropout mask per head, as the original code draws them.
+        weights = weight.view(H, C, -1)  # (H, C, F)
+        return torch.stack(
+            [linear(feature_dropout(x, self.input_dropout), weights[h]) for h in range(H)], dim=1,
+        )  # H x ((N, F) @ (F, C)) -> (N, H, C)
+
+    def _edges(self, edge_index: Tensor, num_nodes: int) -> EdgeSet:
+        """The checked, looped (and, on the fast path, sorted) edges; once per edge_index."""
+        return self._cache.get(edge_index, num_nodes, lambda: prepare_edges(
+            edge_index, num_nodes, loops=self.add_self_loops, sort=self.aggregation == "sparse",
+            where=f"{type(self).__name__} edge_index"))
 
     def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False):
         out, edge_index, alpha = self.attend(x, edge_index, return_attention)  # (N, H, C)
-        out = self.merge_heads(out, x)  # (N, H*C) or (N, C)
+        out = merge_heads(out, self.concat, self._residual(x), self.bias)  # (N, H*C) or (N, C)
         return (out, (edge_index, alpha)) if return_attention else out
+
+    def _residual(self, x: Tensor) -> Tensor | None:
+        return None if self.res is None else linear(x, self.res.weight)
+
+    def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,
+                        dropout: float, training: bool) -> Tensor:
+        """This layer for ``R`` seeds at once (see :mod:`gattut.train.stacked`).
+
+        ``params`` holds each of this layer's parameters stacked on a new first
+        axis, ``(R, *shape)``; ``dropout`` is the model's input dropout, drawn
+        once per seed (the layer's own ``input_dropout`` once per seed and head).
+
+        Shapes:
+            x: (N, F) shared or (N, R, F) per seed -> (N, R, H * C) or (N, R, C).
+        """
+        if self.res is not None or (self.input_dropout > 0 and dropout > 0):
+            raise ValueError(f"{type(self).__name__} with a residual, or with both the model's "
+                             "and per-head input dropout, is not stacked")
+        weight = params["lin.weight"]
+        R, H, C = weight.shape[0], self.heads, self.out_features
+        edges = self._edges(edge_index, x.shape[0])
+        per_head = self.input_dropout > 0
+        z = stacked_linear(x, weight.view(R, H, C, -1), self.input_dropout if per_head else dropout,
+                           training, per_head)  # (N, R, H, C)
+        out, _ = gat_attention(z, z, params["att_src"], params["att_dst"], edges,
+                               att_bias=params.get("att_bias"), negative_slope=self.negative_slope,
+                               dropout=self.dropout, value_dropout=self.value_dropout,
+                               training=training)  # (N, R, H, C)
+        return merge_heads(out, self.concat, bias=params.get("bias"))  # (N, R, H*C) or (N, R, C)
 
     def extra_repr(self) -> str:
         return (f"{self.in_features}, {self.out_features}, heads={self.heads}, "

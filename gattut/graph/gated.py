@@ -24,6 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from gattut.graph.attend import merge_heads
 from gattut.graph.features import linear
 from gattut.graph.gat import GATConv
 from gattut.graph.ops import scatter_max, scatter_mean
@@ -70,5 +71,5 @@ class GatedGATConv(GATConv):
         out, edge_index, alpha = self.attend(x, edge_index, return_attention)  # (N, H, C)
         g = self.gate(x, edge_index)  # (N, H)
         self.last_gate = g.detach()
-        out = self.merge_heads(out * g.unsqueeze(-1), x)  # (N, H, C) -> (N, H*C) or (N, C)
+        out = merge_heads(out * g.unsqueeze(-1), self.concat, self._residual(x), self.bias)
         return (out, (edge_index, alpha)) if return_attention else out

@@ -18,13 +18,12 @@ tensor on the edges.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import check_features, dropout, linear
+from gattut.graph.attend import EdgeSet, gatv2_attention, merge_heads, prepare_edges
+from gattut.graph.features import check_features, linear, stacked_linear
 from gattut.graph.gat import glorot_
-from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
-from gattut.graph.spmm import spmm
+from gattut.graph.spmm import GraphCache
 
 __all__ = ["GATv2Conv"]
 
@@ -70,30 +69,45 @@ class GATv2Conv(nn.Module):
                 if lin.bias is not None:
                     nn.init.zeros_(lin.bias)
         glorot_(self.att)
+        self._cache = GraphCache()  # the sorted edges of the last edge_index seen
 
     def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False):
         N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
         H, C = self.heads, self.out_features
         check_features(x, self.in_features, "GATv2Conv")
-        check_edge_index(edge_index, N, "GATv2Conv edge_index")
-
-        # 1) project sources and targets.
+        edges = self._edges(edge_index, N)
+        # 1) project sources (W_l h_j, also the message) and targets (W_r h_i).
         x_l = linear(x, self.lin_l.weight, self.lin_l.bias).view(N, H, C)  # (N, H, C)
         x_r = x_l if self.share_weights else linear(x, self.lin_r.weight, self.lin_r.bias).view(N, H, C)
-        if self.add_self_loops:
-            edge_index = add_self_loops(edge_index, N)
-        j, i = edge_index[0], edge_index[1]
-        # 2) score: the LeakyReLU comes *before* the dot product with a.
-        hidden = F.leaky_relu(x_r[i] + x_l[j], self.negative_slope)  # (E, H, C)
-        scores = (hidden * self.att).sum(-1)  # (E, H)
-        # 3) edge softmax and attention dropout.
-        alpha = edge_softmax(scores, i, N)  # (E, H)
-        alpha = dropout(alpha, self.dropout, self.training)
-        # 4) aggregate the source messages W_l h_j.
-        out = spmm(edge_index, alpha, x_l, N)  # (N, H, C)
-        out = out.reshape(N, H * C) if self.concat else out.mean(dim=1)  # (N, H*C) or (N, C)
-        if self.res is not None:
-            out = out + linear(x, self.res.weight)
-        if self.bias is not None:
-            out = out + self.bias
-        return (out, (edge_index, alpha)) if return_attention else out
+        # 2)-4) dynamic scores, edge softmax, aggregate the source messages.
+        out, alpha = gatv2_attention(x_l, x_r, self.att, edges, negative_slope=self.negative_slope,
+                                     dropout=self.dropout, training=self.training)  # (N, H, C)
+        residual = None if self.res is None else linear(x, self.res.weight)
+        out = merge_heads(out, self.concat, residual, self.bias)  # (N, H*C) or (N, C)
+        return (out, (edges.edge_index, edges.in_edge_order(alpha))) if return_attention else out
+
+    def _edges(self, edge_index: Tensor, num_nodes: int) -> EdgeSet:
+        """The checked, looped and sorted edges; once per edge_index (see GraphCache)."""
+        return self._cache.get(edge_index, num_nodes, lambda: prepare_edges(
+            edge_index, num_nodes, loops=self.add_self_loops, where="GATv2Conv edge_index"))
+
+    def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,
+                        dropout: float, training: bool) -> Tensor:
+        """This layer for ``R`` seeds at once; see :meth:`gattut.graph.gat.GATConv.forward_stacked`.
+
+        Shapes:
+            x: (N, F) shared or (N, R, F) per seed -> (N, R, H * C) or (N, R, C).
+        """
+        if self.res is not None or self.share_weights:
+            raise ValueError("GATv2Conv with a residual or shared weights is not stacked")
+        N, H, C = x.shape[0], self.heads, self.out_features
+        edges = self._edges(edge_index, N)
+        # W_l and W_r in one product, so that both see the same input mask.
+        w = torch.cat([params["lin_l.weight"], params["lin_r.weight"]], 1)  # (R, 2*H*C, F)
+        lr = stacked_linear(x, w.unsqueeze(1), dropout, training).squeeze(2)  # (N, R, 2*H*C)
+        if "lin_l.bias" in params:
+            lr = lr + torch.cat([params["lin_l.bias"], params["lin_r.bias"]], 1)
+        x_l, x_r = lr.view(N, -1, 2, H, C).unbind(2)  # (N, R, H, C) each
+        out, _ = gatv2_attention(x_l, x_r, params["att"], edges, negative_slope=self.negative_slope,
+                                 dropout=self.dropout, training=training)  # (N, R, H, C)
+        return merge_heads(out, self.concat, bias=params.get("bias"))

@@ -14,9 +14,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gattut.graph.features import check_features, linear
-from gattut.graph.ops import add_self_loops, check_edge_index, sym_norm
-from gattut.graph.spmm import EdgeCSR, GraphCache, csr_by_target, spmm_csr
+from gattut.graph.attend import prepare_edges
+from gattut.graph.features import check_features, linear, stacked_linear
+from gattut.graph.ops import sym_norm
+from gattut.graph.spmm import EdgeCSR, GraphCache, spmm_csr
 
 __all__ = ["GCNConv"]
 
@@ -50,18 +51,32 @@ class GCNConv(nn.Module):
         N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
         check_features(x, self.in_features, "GCNConv")
         z = linear(x, self.lin.weight)  # (N, F) @ (F, C) -> (N, C)
-        csr, weight = self._cache.get(edge_index, N, lambda: self._prepare(edge_index, N))
+        csr, weight = self._edges(edge_index, N)
         out = spmm_csr(csr, weight.to(z.dtype), z)  # (N, C): sum_j z_j / c_ij
         return out if self.bias is None else out + self.bias
 
-    def _prepare(self, edge_index: Tensor, num_nodes: int) -> tuple[EdgeCSR, Tensor]:
-        """Check the edges, add self-loops, sort by target, compute 1/c_ij: once per edge_index."""
-        check_edge_index(edge_index, num_nodes, "GCNConv edge_index")
-        if self.add_self_loops:
-            edge_index = add_self_loops(edge_index, num_nodes)
-        csr = csr_by_target(edge_index, num_nodes)
-        weight = sym_norm(edge_index, num_nodes, self.lin.weight.dtype)  # (E,): 1 / c_ij
-        return csr, weight.index_select(0, csr.perm)  # weights in CSR order
+    def _edges(self, edge_index: Tensor, num_nodes: int) -> tuple[EdgeCSR, Tensor]:
+        """The checked, looped edges sorted by target, and 1/c_ij in that order: once per graph."""
+        def build() -> tuple[EdgeCSR, Tensor]:
+            edges = prepare_edges(edge_index, num_nodes, loops=self.add_self_loops,
+                                  where="GCNConv edge_index")
+            weight = sym_norm(edges.edge_index, num_nodes, self.lin.weight.dtype)  # (E,): 1/c_ij
+            return edges.csr, weight.index_select(0, edges.csr.perm)  # weights in CSR order
+
+        return self._cache.get(edge_index, num_nodes, build)
+
+    def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,
+                        dropout: float, training: bool) -> Tensor:
+        """This layer for ``R`` seeds at once; see :meth:`gattut.graph.gat.GATConv.forward_stacked`.
+
+        Shapes:
+            x: (N, F) shared or (N, R, F) per seed -> (N, R, C).
+        """
+        csr, weight = self._edges(edge_index, x.shape[0])
+        z = stacked_linear(x, params["lin.weight"].unsqueeze(1), dropout, training).squeeze(2)
+        weights = weight.to(z.dtype).unsqueeze(1).expand(-1, z.shape[1])  # (E, R): one 1/c_ij
+        out = spmm_csr(csr, weights, z)  # (N, R, C): the seeds are heads of one product
+        return out if "bias" not in params else out + params["bias"]
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}, add_self_loops={self.add_self_loops}"

@@ -16,15 +16,58 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.features import dropout, feature_dropout, linear
+from gattut.graph.features import feature_dropout, linear, stacked_linear
 from gattut.graph.gat import GATConv
 from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.gcn import GCNConv
 
-__all__ = ["GAT", "GCN", "MLP", "PPIGAT", "GATv2"]
+__all__ = ["GAT", "GCN", "MLP", "PPIGAT", "GATv2", "Linear", "LayerSequence"]
 
 
-class GAT(nn.Module):
+class LayerSequence(nn.Module):
+    """``dropout -> layer -> activation -> dropout -> layer ...``: the shape of every model here but PPI's.
+
+    ``layer_names`` lists the layers in order, ``activation`` runs between
+    them and ``dropout`` drops each layer's input (sparse input stays sparse).
+    :mod:`gattut.train.stacked` runs the same sequence for many seeds at once
+    from these three attributes, so a model of this shape stacks whatever
+    its layers are, as long as each has a ``forward_stacked``.
+
+    Shapes:
+        x: (N, F), dense or sparse; edge_index: (2, E) -> logits: (N, C).
+    """
+
+    layer_names: tuple[str, ...] = ("conv1", "conv2")
+    activation = staticmethod(F.elu)
+    dropout: float = 0.0
+
+    def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
+        for k, name in enumerate(self.layer_names):
+            if k:
+                x = self.activation(x)  # (N, hidden)
+            x = feature_dropout(x, self.dropout, self.training)
+            x = getattr(self, name)(x, edge_index)  # (N, hidden), then (N, C)
+        return x
+
+
+class Linear(nn.Linear):
+    """``nn.Linear`` for dense or sparse ``x``, called as ``layer(x, edge_index)`` like the graph layers.
+
+    Shapes:
+        x: (N, F), dense or sparse; edge_index: ignored -> (N, K).
+    """
+
+    def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
+        return linear(x, self.weight, self.bias)
+
+    def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor | None,
+                        dropout: float, training: bool) -> Tensor:
+        """This layer for ``R`` seeds at once: x (N, F) or (N, R, F) -> (N, R, K)."""
+        z = stacked_linear(x, params["weight"].unsqueeze(1), dropout, training).squeeze(2)
+        return z if "bias" not in params else z + params["bias"]
+
+
+class GAT(LayerSequence):
     """The paper's transductive model (Cora, CiteSeer, PubMed).
 
     ``dropout -> GATConv(F, hidden, heads) -> ELU -> dropout -> GATConv(hidden*heads, C, out_heads,
@@ -68,14 +111,8 @@ class GAT(nn.Module):
                              dropout=attn_dropout, input_dropout=inner, value_dropout=inner,
                              **faithful)
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        x = feature_dropout(x, self.dropout, self.training)  # (N, F), sparse stays sparse
-        x = F.elu(self.conv1(x, edge_index))  # (N, heads*hidden)
-        x = dropout(x, self.dropout, self.training)
-        return self.conv2(x, edge_index)  # (N, C)
 
-
-class GATv2(nn.Module):
+class GATv2(LayerSequence):
     """The paper's two-layer GAT with :class:`~gattut.graph.gatv2.GATv2Conv` layers.
 
     ``dropout -> GATv2Conv(F, hidden, heads) -> ELU -> dropout ->
@@ -93,12 +130,6 @@ class GATv2(nn.Module):
         self.conv1 = GATv2Conv(in_features, hidden, heads=heads, dropout=attn_dropout)
         self.conv2 = GATv2Conv(hidden * heads, num_classes, heads=out_heads, concat=False,
                                dropout=attn_dropout)
-
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        x = feature_dropout(x, self.dropout, self.training)  # (N, F), sparse stays sparse
-        x = F.elu(self.conv1(x, edge_index))  # (N, heads*hidden)
-        x = F.dropout(x, self.dropout, self.training)
-        return self.conv2(x, edge_index)  # (N, C)
 
 
 class PPIGAT(nn.Module):
@@ -130,12 +161,14 @@ class PPIGAT(nn.Module):
         return self.conv3(x, edge_index)  # (N, num_labels)
 
 
-class GCN(nn.Module):
+class GCN(LayerSequence):
     """Kipf & Welling's two-layer GCN: ``dropout -> GCNConv -> ReLU -> dropout -> GCNConv``.
 
     Shapes:
         x: (N, F), dense or sparse; edge_index: (2, E) -> logits: (N, C).
     """
+
+    activation = staticmethod(F.relu)
 
     def __init__(self, in_features: int, num_classes: int, hidden: int = 16, dropout: float = 0.5):
         super().__init__()
@@ -143,14 +176,8 @@ class GCN(nn.Module):
         self.conv1 = GCNConv(in_features, hidden)
         self.conv2 = GCNConv(hidden, num_classes)
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        x = feature_dropout(x, self.dropout, self.training)
-        x = F.relu(self.conv1(x, edge_index))  # (N, hidden)
-        x = dropout(x, self.dropout, self.training)
-        return self.conv2(x, edge_index)  # (N, C)
 
-
-class MLP(nn.Module):
+class MLP(LayerSequence):
     """The graph-blind baseline: ``dropout -> Linear -> ReLU -> dropout -> Linear``.
 
     ``edge_index`` is accepted (and ignored) so every model is called the same way.
@@ -159,14 +186,11 @@ class MLP(nn.Module):
         x: (N, F), dense or sparse; edge_index: ignored -> logits: (N, C).
     """
 
+    layer_names = ("lin1", "lin2")
+    activation = staticmethod(F.relu)
+
     def __init__(self, in_features: int, num_classes: int, hidden: int = 64, dropout: float = 0.5):
         super().__init__()
         self.dropout = dropout
-        self.lin1 = nn.Linear(in_features, hidden)
-        self.lin2 = nn.Linear(hidden, num_classes)
-
-    def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
-        x = feature_dropout(x, self.dropout, self.training)
-        x = F.relu(linear(x, self.lin1.weight, self.lin1.bias))  # (N, hidden)
-        x = dropout(x, self.dropout, self.training)
-        return self.lin2(x)  # (N, C)
+        self.lin1 = Linear(in_features, hidden)
+        self.lin2 = Linear(hidden, num_classes)

@@ -31,9 +31,12 @@ __all__ = [
 ]
 
 
-def check_edge_index(edge_index: Tensor, num_nodes: int, where: str = "edge_index") -> None:
-    """Raise ``ValueError`` unless ``edge_index`` is a ``(2, E)`` integer tensor with ids in ``[0, N)``.
+def check_edge_index(edge_index: Tensor, num_nodes: int, where: str = "edge_index",
+                     num_dst: int | None = None) -> None:
+    """Raise ``ValueError`` unless ``edge_index`` is a ``(2, E)`` integer tensor with ids in range.
 
+    Ids are checked against ``[0, N)``; with ``num_dst`` (two node sets),
+    sources against ``[0, num_nodes)`` and targets against ``[0, num_dst)``.
     The message names ``where`` (the caller) and the shape, dtype or id that is wrong.
 
     Shapes:
@@ -44,14 +47,17 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, where: str = "edge_inde
         raise ValueError(f"{where} must have shape (2, E), got {shape}")
     if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
         raise ValueError(f"{where} must be an integer (long) tensor, got dtype {edge_index.dtype}")
-    if edge_index.numel():
-        lo, hi = int(edge_index.min()), int(edge_index.max())
+    if not edge_index.numel():
+        return
+    parts = [(edge_index, num_nodes, "node")] if num_dst is None else [
+        (edge_index[0], num_nodes, "source node"), (edge_index[1], num_dst, "target node")]
+    for ids, count, what in parts:
+        lo, hi = int(ids.min()), int(ids.max())
         if lo < 0:
-            raise ValueError(f"{where} has negative node id {lo}")
-        if hi >= num_nodes:
-            raise ValueError(
-                f"{where} has node id {hi} but there are only {num_nodes} nodes (ids must be < {num_nodes})"
-            )
+            raise ValueError(f"{where} has negative {what} id {lo}")
+        if hi >= count:
+            raise ValueError(f"{where} has {what} id {hi} but there are only {count} "
+                             f"{what}s (ids must be < {count})")
 
 
 def remove_self_loops(edge_index: Tensor) -> Tensor:

@@ -67,30 +67,36 @@ def _sort_rows(rows: Tensor, num_nodes: int) -> tuple[Tensor, Tensor, Tensor]:
     return sorted_rows, perm, crow
 
 
-def csr_by_target(edge_index: Tensor, num_nodes: int) -> EdgeCSR:
+def csr_by_target(edge_index: Tensor, num_nodes: int, num_src: int | None = None) -> EdgeCSR:
     """Sort edges by target ``i`` (a stable sort: edges into one node keep their order).
 
+    ``num_nodes`` counts the targets; ``num_src`` the sources when they are
+    another node set (bipartite input), else the same nodes.
+
     Shapes:
-        edge_index: (2, E) -> crow, t_crow: (N + 1,); col, row, perm, t_col, t_perm: (E,).
+        edge_index: (2, E) -> crow: (N_dst + 1,); t_crow: (N_src + 1,);
+        col, row, perm, t_col, t_perm: (E,).
     """
+    num_src = num_nodes if num_src is None else num_src
     j, i = edge_index[0], edge_index[1]
     row, perm, crow = _sort_rows(i, num_nodes)
     col = j.index_select(0, perm)  # (E,)
-    _, t_perm, t_crow = _sort_rows(col, num_nodes)
+    _, t_perm, t_crow = _sort_rows(col, num_src)
     t_col = row.index_select(0, t_perm)  # (E,)
-    if max(j.shape[0], num_nodes) < 2**31 - 1:
+    if max(j.shape[0], num_nodes, num_src) < 2**31 - 1:
         # The sparse kernels work on 32-bit indices and would convert 64-bit ones at
         # every product; converting once here also halves the memory of the structure.
         crow, col, t_crow, t_col = (t.int() for t in (crow, col, t_crow, t_col))
     return EdgeCSR(crow, col, row, perm, t_crow, t_col, t_perm)
 
 
-def _csr_matrix(crow: Tensor, col: Tensor, values: Tensor, num_nodes: int) -> Tensor:
+def _csr_matrix(crow: Tensor, col: Tensor, values: Tensor, num_cols: int) -> Tensor:
+    """The ``(len(crow) - 1, num_cols)`` CSR matrix of these entries."""
     # The structure is built here from sorted, in-range ids, so the invariant
     # checks would only cost time; CSR support also warns that it is "beta".
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, col, values, (num_nodes, num_nodes),
+        return torch.sparse_csr_tensor(crow, col, values, (crow.shape[0] - 1, num_cols),
                                        check_invariants=False)
 
 
@@ -109,15 +115,15 @@ class _EdgeSpMM(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, alpha: Tensor, x: Tensor, csr: EdgeCSR) -> Tensor:
-        N, H, C = x.shape
+        N, H, C = x.shape  # N sources; the output has one row per target
         x_h = x.transpose(0, 1).contiguous()  # (H, N, C)
         alpha_h = alpha.t().contiguous()  # (H, E), CSR order
-        out = x.new_empty(H, N, C)  # (H, N, C)
+        out = x.new_empty(H, csr.crow.shape[0] - 1, C)  # (H, N_dst, C)
         with _no_autocast(x):  # autocast would cast the products back to half precision
             for h in range(H):
-                out[h] = _csr_matrix(csr.crow, csr.col, alpha_h[h], N) @ x_h[h]  # (N, N) @ (N, C)
+                out[h] = _csr_matrix(csr.crow, csr.col, alpha_h[h], N) @ x_h[h]  # (N_dst, N) @ (N, C)
         ctx.save_for_backward(alpha_h, x_h, *csr)
-        return out.transpose(0, 1)  # (N, H, C)
+        return out.transpose(0, 1)  # (N_dst, H, C)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
@@ -128,8 +134,9 @@ class _EdgeSpMM(torch.autograd.Function):
     def _backward(ctx, grad_out: Tensor):
         alpha_h, x_h, *parts = ctx.saved_tensors
         csr = EdgeCSR(*parts)
-        H, N, C = x_h.shape
-        g_h = grad_out.transpose(0, 1).contiguous()  # (H, N, C)
+        H, N, C = x_h.shape  # N sources
+        N_dst = csr.crow.shape[0] - 1
+        g_h = grad_out.transpose(0, 1).contiguous()  # (H, N_dst, C)
         grad_alpha = grad_x = None
         if ctx.needs_input_grad[0]:
             # Only the pattern of this matrix matters: beta=0 ignores its values.
@@ -143,8 +150,8 @@ class _EdgeSpMM(torch.autograd.Function):
             alpha_t = alpha_h.index_select(1, csr.t_perm)  # (H, E), sorted by source
             grad_x = x_h.new_empty(H, N, C)  # (H, N, C)
             for h in range(H):
-                a_t = _csr_matrix(csr.t_crow, csr.t_col, alpha_t[h], N)  # A_h^T
-                grad_x[h] = a_t @ g_h[h]  # (N, N) @ (N, C)
+                a_t = _csr_matrix(csr.t_crow, csr.t_col, alpha_t[h], N_dst)  # A_h^T
+                grad_x[h] = a_t @ g_h[h]  # (N, N_dst) @ (N_dst, C)
             grad_x = grad_x.transpose(0, 1)  # (N, H, C)
         return grad_alpha, grad_x, None
 
@@ -249,7 +256,7 @@ def spmm_segments(csr: EdgeCSR, alpha: Tensor, x: Tensor) -> Tensor:
 
     Memory ``O(E H C)`` for the messages, like :func:`spmm_reference`, but the sums
     are segment reductions over the sorted edges (no scatter). The GPU path of
-    :func:`spmm_csr`, and the one :mod:`gattut.graph.stacked` uses for many heads.
+    :func:`spmm_csr`, and the one of many heads on a GPU.
 
     Shapes:
         alpha: (E, H), CSR order; x: (N, H, C) -> (N, H, C).

@@ -176,7 +176,7 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         "Row time is the wall time of all the row's seeds (training, validation and test), which",
         "sums the runs of several sessions when a row was filled in parts. \"Seeds at once\": the",
         "row's seeds were trained side by side as one stacked model (`--stacked`, see",
-        "`gattut/graph/stacked.py`): the same protocol and initial weights, other dropout streams;",
+        "`gattut/train/stacked.py`): the same protocol and initial weights, other dropout streams;",
         "the time per epoch is then that of one epoch of all those seeds together.",
         "",
         "Times are wall-clock on a machine shared with other jobs: compare them within",
@@ -202,10 +202,10 @@ def _empty_row(dataset: str, model: str) -> dict[str, Any]:
 def _train_seeds(m: str, d: str, data: Any, seeds: list[int], overrides: dict[str, Any],
                  stacked: bool) -> list[Any]:
     """Train model ``m`` on dataset ``d`` for ``seeds``: one by one, or stacked in one model."""
-    from gattut.graph.stacked import stack_models
     from gattut.train.loop import fit_inductive, fit_transductive
     from gattut.train.registry import build_model, paper_config
     from gattut.train.seeds import fit_stacked
+    from gattut.train.stacked import stack_models
     from gattut.utils import set_seed
 
     def make(seed: int) -> torch.nn.Module:

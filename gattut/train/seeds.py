@@ -1,7 +1,7 @@
 """Many seeds trained at once: the paper's protocol for ``R`` stacked models in one loop.
 
 :func:`fit_stacked` is :func:`gattut.train.loop.fit_transductive` for a
-:class:`gattut.graph.stacked.StackedModel`: each epoch takes one Adam step
+:class:`gattut.train.stacked.StackedModel`: each epoch takes one Adam step
 for every seed, scores every seed on the validation nodes, and runs the
 paper's early stopping (two records, one counter, see
 :class:`gattut.train.loop.EarlyStopping`) for each seed on its own,
@@ -12,7 +12,7 @@ afterwards is never read. The loop ends when every seed has stopped (or at
 weights.
 
 Why this gives each seed the serial run's numbers up to its dropout stream
-is in :mod:`gattut.graph.stacked`; a test trains stacked and serial models
+is in :mod:`gattut.train.stacked`; a test trains stacked and serial models
 with dropout off and gets the same epochs and test accuracies.
 
 This is what makes a 100-seed ledger row a one-minute job on a GPU: the
@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gattut.graph.graph import Graph
-from gattut.graph.stacked import StackedModel
 from gattut.train.loop import TrainConfig, TrainResult, _sync, make_optimizer
+from gattut.train.stacked import StackedModel
 from gattut.utils import get_device, set_seed
 
 __all__ = ["fit_stacked"]
@@ -56,7 +56,7 @@ def fit_stacked(model: StackedModel, graph: Graph, config: TrainConfig | None = 
     """Train the ``R`` seeds of ``model`` with the paper's protocol; one :class:`TrainResult` per seed.
 
     Args:
-        model: a :class:`~gattut.graph.stacked.StackedModel` (``stack_models`` of ``R`` models,
+        model: a :class:`~gattut.train.stacked.StackedModel` (``stack_models`` of ``R`` models,
             each built after seeding with its seed).
         graph: one graph with ``y`` (class labels) and the three masks, as for ``fit_transductive``.
         config: lr, weight decay, patience, max epochs, device, progress and ``seed`` (which

@@ -10,9 +10,9 @@ import torch
 from gattut import set_seed
 from gattut.data.synthetic import contextual_sbm
 from gattut.graph import GAT
-from gattut.graph.stacked import stack_models
 from gattut.train.loop import TrainConfig, fit_transductive
 from gattut.train.seeds import fit_stacked
+from gattut.train.stacked import stack_models
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

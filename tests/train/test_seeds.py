@@ -6,9 +6,9 @@ import torch
 from gattut import set_seed
 from gattut.data.synthetic import contextual_sbm
 from gattut.graph import GAT, GCN, MLP, GATv2
-from gattut.graph.stacked import stack_models
 from gattut.train.loop import TrainConfig, fit_transductive
 from gattut.train.seeds import fit_stacked
+from gattut.train.stacked import stack_models
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ import pytest
 import torch
 
 import gattut.graph.features as features_module
-import gattut.graph.stacked as stacked_module
 from gattut import set_seed
 from gattut.data.synthetic import contextual_sbm
 from gattut.graph import GAT, GCN, MLP, GATv2
-from gattut.graph.stacked import stack_models, stacked_linear
+from gattut.train.stacked import stack_models, stacked_linear
 
 CASES = [
     (GAT, {"paper_dropout": True}),
@@ -91,8 +90,7 @@ def _recording_dropout(record):
 def test_per_head_masks_go_to_their_own_head(monkeypatch, layout):
     """Each (seed, head) block gets its own mask; checked against the masked dense product."""
     record = []
-    monkeypatch.setattr(stacked_module, "dropout", _recording_dropout(record))
-    monkeypatch.setattr(features_module, "dropout", _recording_dropout(record))  # grouped_linear's
+    monkeypatch.setattr(features_module, "dropout", _recording_dropout(record))
     torch.manual_seed(0)
     x = torch.rand(5, 4, dtype=torch.float64) * (torch.rand(5, 4) > 0.3)
     weight = torch.randn(2, 3, 6, 4, dtype=torch.float64)  # (R, H, K, F)
@@ -113,7 +111,7 @@ def test_per_head_masks_go_to_their_own_head(monkeypatch, layout):
 
 def test_per_seed_mask_is_shared_by_heads(monkeypatch):
     record = []
-    monkeypatch.setattr(stacked_module, "dropout", _recording_dropout(record))
+    monkeypatch.setattr(features_module, "dropout", _recording_dropout(record))
     x = torch.rand(5, 4, dtype=torch.float64)
     weight = torch.randn(2, 3, 6, 4, dtype=torch.float64)
     out = stacked_linear(x, weight, p=0.5, training=True)  # one mask a seed
@@ -131,6 +129,12 @@ def test_dropout_keeps_the_expected_value(graph):
     plain = stacked_linear(x, weight)
     mean = sum(stacked_linear(x, weight, 0.5, True, per_head=True) for _ in range(2000)) / 2000
     assert (mean - plain).abs().max() < 0.15 * plain.abs().max()
+
+
+def test_old_import_path_still_works():
+    import gattut.graph.stacked as old
+
+    assert old.stack_models is stack_models and old.stacked_linear is stacked_linear
 
 
 def test_bad_inputs_are_named(graph):
