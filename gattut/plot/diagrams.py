@@ -435,7 +435,7 @@ def gat_layer():
     d.arrow((rx - 20, 300), (rx - 95, 340))
     d.arrow((rx + 20, 300), (rx + 95, 340))
     d.text(rx, 330, "H heads", 12, fill=MUTED)
-    d.box(rx - 95, 370, 170, 58, "hidden layers", sub="concat ‖ → (N, H·F')")
+    d.box(rx - 95, 370, 170, 58, "hidden layers", sub="concat ‖ → (N, H·C)")
     d.box(rx + 95, 370, 170, 58, "output layer", sub="average → (N, C)")
     d.text(rx, 424, "W is shared by all nodes;", 12, fill=MUTED)
     d.text(rx, 442, "each head has its own W and a", 12, fill=MUTED)
