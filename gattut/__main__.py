@@ -16,9 +16,11 @@ on stderr and exit with status 2, with no traceback and no file written.
 from __future__ import annotations
 
 import argparse
-import statistics
+import json
+import re
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["main"]
@@ -95,160 +97,131 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _checkpoint_for(base: str | None, seed: int, many: bool) -> str | None:
-    if base is None or not many:
-        return base
-    path = Path(base)
-    return str(path.with_name(f"{path.stem}.seed{seed}{path.suffix}"))
+# The TrainConfig fields the flags set, for messages that name a field.
+_FLAGS = {"max_epochs": "--epochs", "checkpoint_every": "--checkpoint-every",
+          "weight_decay": "--weight-decay", "lr": "--lr", "patience": "--patience",
+          "stacked": "--stacked", "bf16": "--bf16", "compile": "--compile",
+          "checkpoint": "--checkpoint"}
+
+
+@contextmanager
+def _as_usage(flags: bool = False):
+    """Turn the runner's ValueError (a setting out of range, a bad path) into a UsageError."""
+    try:
+        yield
+    except ValueError as exc:
+        text = str(exc).replace("TrainConfig: ", "")
+        if flags:
+            text = re.sub(r"\b(" + "|".join(_FLAGS) + r")\b", lambda m: _FLAGS[m.group(1)], text)
+        raise UsageError(text) from exc
+
+
+def _machine(device: str, threads: int | None):
+    """The torch device asked for, and the CPU threads set; UsageError if either cannot be."""
+    import torch
+
+    from gattut.utils import get_device
+
+    if threads is not None:
+        if threads < 1:
+            raise UsageError(f"--threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
+    try:
+        return get_device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _train(args: argparse.Namespace) -> int:
-    import torch
+    from gattut.data import ChecksumError, DataNotFoundError
+    from gattut.train.registry import load_dataset
+    from gattut.train.runner import (
+        check_checkpoints,
+        check_output_file,
+        check_run,
+        describe,
+        run_seeds,
+        summarize,
+    )
 
-    from gattut.data import DataNotFoundError
-    from gattut.train.checkpoint import load_checkpoint
-    from gattut.train.loop import fit_inductive, fit_transductive
-    from gattut.train.registry import DATASETS, MODELS, build_model, load_dataset, paper_config
-    from gattut.utils import get_device, set_seed
-
-    dataset, model_name = args.dataset.strip().lower(), args.model.strip().lower()
-    if dataset not in DATASETS:
-        raise UsageError(f"unknown dataset {args.dataset!r}; choose one of: {', '.join(DATASETS)}")
-    if model_name not in MODELS:
-        raise UsageError(f"unknown model {args.model!r}; choose one of: {', '.join(MODELS)}")
-    if args.seeds < 1:
-        raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    for flag, value in (("--seeds", args.seeds), ("--stacked", args.stacked)):
+        if value < 1:
+            raise UsageError(f"{flag} must be >= 1, got {value}")
+    if args.seed_start < 0:
+        raise UsageError(f"--seed-start must be >= 0, got {args.seed_start}")
     if args.resume and not args.checkpoint:
         raise UsageError("--resume needs --checkpoint FILE")
-    if args.stacked < 1:
-        raise UsageError(f"--stacked must be >= 1, got {args.stacked}")
-    if args.stacked > 1:
-        clash = [flag for flag, on in (("--checkpoint", args.checkpoint), ("--bf16", args.bf16),
-                                       ("--compile", args.compile)) if on]
-        if clash:
-            raise UsageError(f"--stacked cannot be combined with {', '.join(clash)}")
-        if dataset == "ppi":
-            raise UsageError("--stacked needs a one-graph dataset (cora, citeseer, pubmed, csbm), not ppi")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    try:
-        device = get_device(args.device)
-    except (RuntimeError, ValueError) as exc:
-        raise UsageError(str(exc)) from exc
+    device = _machine(args.device, args.threads)
+    seeds = list(range(args.seed_start, args.seed_start + args.seeds))
+    chosen = {"max_epochs": args.epochs, "patience": args.patience, "lr": args.lr,
+              "weight_decay": args.weight_decay}
+    settings = {k: v for k, v in chosen.items() if v is not None}
+    settings.update(device=str(device), bf16=args.bf16, compile=args.compile,
+                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                    resume=args.resume, progress=not args.no_progress)
+    # Everything that can be refused is refused here, before any data is read.
+    with _as_usage(flags=True):
+        model, dataset, _ = check_run(args.model, args.dataset, seeds, args.stacked, **settings)
+    with _as_usage():
+        if args.json:
+            check_output_file(args.json, "--json")
     try:
         data = load_dataset(dataset)
-    except DataNotFoundError as exc:
+    except (DataNotFoundError, ChecksumError) as exc:
         raise UsageError(f"dataset {dataset!r} is not available: {exc}") from exc
+    with _as_usage():  # a checkpoint that exists without --resume, or cannot be resumed
+        check_checkpoints(model, dataset, data, seeds, args.checkpoint, args.resume)
 
-    seeds = list(range(args.seed_start, args.seed_start + args.seeds))
-    many = len(seeds) > 1
-    overrides = {k: v for k, v in {"max_epochs": args.epochs, "patience": args.patience,
-                                    "lr": args.lr, "weight_decay": args.weight_decay}.items()
-                 if v is not None}
-
-    def make(seed: int):
-        set_seed(seed)
-        if isinstance(data, tuple):
-            first = data[0][0]
-            return build_model(model_name, dataset, first.num_features, first.num_classes)
-        return build_model(model_name, dataset, data.num_features, data.num_classes)
-
-    # Check every checkpoint before training anything, so that a wrong file
-    # stops the run with nothing written and nothing overwritten.
-    for seed in seeds:
-        file = _checkpoint_for(args.checkpoint, seed, many)
-        if file is None or not Path(file).exists():
-            continue
-        if not args.resume:
-            raise UsageError(f"checkpoint {file} exists; pass --resume to continue it, "
-                             "or choose another --checkpoint")
-        load_checkpoint(file, make(seed))  # raises CheckpointMismatchError naming the difference
-
-    results = []
-    if args.stacked > 1:
-        from gattut.train.seeds import fit_stacked
-        from gattut.train.stacked import stack_models
-
-        for start in range(0, len(seeds), args.stacked):
-            group = seeds[start:start + args.stacked]
-            config = paper_config(model_name, dataset, seed=group[0], device=str(device),
-                                  progress=not args.no_progress, **overrides).validate()
-            done = fit_stacked(stack_models([make(seed) for seed in group]), data, config, seeds=group)
-            for result in done:
-                print(f"seed {result.seed}: test {result.metric} {result.test_metric:.4f}, "
-                      f"best epoch {result.best_epoch}, {result.epochs_run} epochs", flush=True)
-            results += done
-    for seed in seeds if args.stacked == 1 else []:
-        config = paper_config(
-            model_name, dataset, seed=seed, device=str(device), bf16=args.bf16,
-            compile=args.compile, checkpoint=_checkpoint_for(args.checkpoint, seed, many),
-            checkpoint_every=args.checkpoint_every, resume=args.resume,
-            progress=not args.no_progress, **overrides,
-        ).validate()
-        model = make(seed)
-        if isinstance(data, tuple):
-            result = fit_inductive(model, *data, config)
-        else:
-            result = fit_transductive(model, data, config)
-        results.append(result)
-        print(f"seed {seed}: test {result.metric} {result.test_metric:.4f}, "
-              f"best epoch {result.best_epoch}, {result.epochs_run} epochs, "
-              f"{1000 * result.time_per_epoch:.1f} ms/epoch", flush=True)
-
-    scale = 100.0 if results[0].metric == "accuracy" else 1.0
-    values = [scale * r.test_metric for r in results]
-    mean = statistics.fmean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    unit = "%" if scale == 100.0 else ""
-    print(f"{dataset} {model_name}: test {results[0].metric} {mean:.2f}{unit} +- {std:.2f} "
-          f"over {len(values)} seed(s); {statistics.fmean(r.epochs_run for r in results):.0f} epochs "
-          f"on average, {1000 * statistics.fmean(r.time_per_epoch for r in results):.1f} ms/epoch"
-          f"{f' of {min(args.stacked, len(seeds))} seeds at once' if args.stacked > 1 else ''} on {device}")
+    results = run_seeds(model, dataset, seeds, data, stacked=args.stacked,
+                        on_result=lambda r, n: print(describe(r, n), flush=True), **settings)
+    summary = summarize(results)
+    unit = "%" if summary["metric"] == "accuracy" else ""
+    at_once = f" of {min(args.stacked, len(seeds))} seeds at once" if args.stacked > 1 else ""
+    print(f"{dataset} {model}: test {summary['metric']} {summary['mean']:.2f}{unit} +- "
+          f"{summary['std'] or 0.0:.2f} over {len(seeds)} seed(s); "
+          f"{summary['mean_epochs']:.0f} epochs on average, "
+          f"{1000 * summary['mean_time_per_epoch']:.1f} ms/epoch{at_once} on {device}")
     if args.json:
-        import json
+        from gattut.utils import atomic_write
 
-        summary = {"dataset": dataset, "model": model_name, "metric": results[0].metric,
-                   "mean": mean, "std": std, "seeds": seeds, "device": str(device),
-                   "runs": [r.to_dict(history=False) for r in results]}
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
+        out = {"dataset": dataset, "model": model, "metric": summary["metric"],
+               "mean": summary["mean"], "std": summary["std"] or 0.0, "seeds": seeds,
+               "device": str(device), "runs": [r.to_dict(history=False) for r in results]}
+        atomic_write(args.json, lambda f: f.write((json.dumps(out, indent=2) + "\n").encode()))
     return 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    import torch
+    from gattut.train.ledger import read_ledger, run_ledger
+    from gattut.train.registry import LEDGER_DATASETS, MODELS, check_name
 
-    from gattut.train.ledger import LEDGER_DATASETS, LEDGER_MODELS, run_ledger
-    from gattut.utils import get_device
-
-    def names(text: str | None, known: tuple[str, ...], kind: str, default: tuple[str, ...]):
+    def names(text: str | None, kind: str, known: tuple[str, ...], default: tuple[str, ...]):
         if text is None:
             return default
-        chosen = [t.strip().lower() for t in text.split(",") if t.strip()]
+        with _as_usage():
+            chosen = tuple(check_name(kind, t) for t in text.split(",") if t.strip())
         bad = [t for t in chosen if t not in known]
         if bad:
-            raise UsageError(f"unknown {kind} {bad[0]!r}; choose from: {', '.join(known)}")
-        return tuple(chosen)
+            raise UsageError(f"{kind} {bad[0]!r} has no ledger row; choose from: {', '.join(known)}")
+        return chosen
 
-    datasets = names(args.datasets, LEDGER_DATASETS, "dataset",
+    datasets = names(args.datasets, "dataset", LEDGER_DATASETS,
                      ("cora", "citeseer") if args.fast else LEDGER_DATASETS)
-    models = names(args.models, LEDGER_MODELS, "model", LEDGER_MODELS)
+    models = names(args.models, "model", MODELS, MODELS)
     seeds = args.seeds if args.seeds is not None else (2 if args.fast else 10)
-    if seeds < 1:
-        raise UsageError(f"--seeds must be >= 1, got {seeds}")
-    if args.stacked < 1:
-        raise UsageError(f"--stacked must be >= 1, got {args.stacked}")
-    out = args.out or ("results/fast" if args.fast else "results")
-    try:
-        get_device(args.device)
-    except (RuntimeError, ValueError) as exc:
-        raise UsageError(str(exc)) from exc
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    for flag, value in (("--seeds", seeds), ("--stacked", args.stacked)):
+        if value < 1:
+            raise UsageError(f"{flag} must be >= 1, got {value}")
+    out = Path(args.out or ("results/fast" if args.fast else "results"))
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; name a directory")
+    with _as_usage():
+        read_ledger(out)  # a ledger.json that is not a ledger is named before any training
+    _machine(args.device, args.threads)
     ledger = run_ledger(out, seeds=seeds, datasets=datasets, models=models, device=args.device,
                         fresh=args.fresh, max_epochs=300 if args.fast else None,
                         stacked=args.stacked)
-    print(f"wrote {Path(out) / 'ledger.md'} and {Path(out) / 'ledger.json'} "
+    print(f"wrote {out / 'ledger.md'} and {out / 'ledger.json'} "
           f"({sum(len(r['runs']) for r in ledger['rows'])} runs)")
     return 0
 
@@ -261,7 +234,7 @@ def _torch_version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
-    from gattut.data import DataNotFoundError
+    from gattut.data import ChecksumError, DataNotFoundError
     from gattut.train.checkpoint import CheckpointMismatchError
 
     parser = _parser()
@@ -271,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         return _train(args) if args.command == "train" else _reproduce(args)
-    except (UsageError, CheckpointMismatchError, DataNotFoundError) as exc:
+    except (UsageError, CheckpointMismatchError, DataNotFoundError, ChecksumError) as exc:
         # One line, whatever the message holds: learners read the last line first.
         text = " ".join(str(exc).split())
         print(f"gattut: error: {text}", file=sys.stderr)

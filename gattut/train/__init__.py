@@ -7,12 +7,15 @@ module             idea
 ``loop``           :class:`TrainConfig`, :func:`fit_transductive` (Cora),
                    :func:`fit_inductive` (PPI), the paper's early stopping
 ``checkpoint``     atomic checkpoints that resume exactly and refuse other models
+``stacked``        ``R`` seeds of one model run as one (``stack_models``)
+``seeds``          :func:`fit_stacked`, the paper's protocol for ``R`` stacked seeds
 ``registry``       dataset and model names, the papers' settings for each
+``runner``         one run path: :func:`run_seeds` and :func:`summarize`
 ``ledger``         the reproduction ledger (``python -m gattut reproduce``)
 =================  ============================================================
 
-``gattut.train.registry`` and ``gattut.train.ledger`` load models and data,
-so they are imported on demand, not here.
+``registry``, ``runner`` and ``ledger`` load models and data, so they are
+imported on demand, not here.
 """
 
 from gattut.train.checkpoint import (

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,13 +29,15 @@ from typing import Any
 
 import torch
 
-from gattut.utils import atomic_write
+from gattut.train import registry
+from gattut.train.registry import LEDGER_DATASETS, MODELS, check_pair
+from gattut.train.runner import describe, run_seeds, summarize
+from gattut.utils import atomic_write, get_device
 
 __all__ = ["LEDGER_DATASETS", "LEDGER_MODELS", "PAPER", "code_version", "machine_info",
-           "render_markdown", "run_ledger"]
+           "read_ledger", "render_markdown", "run_ledger"]
 
-LEDGER_DATASETS = ("cora", "citeseer", "pubmed", "ppi")
-LEDGER_MODELS = ("gat", "gatv2", "gcn", "mlp")
+LEDGER_MODELS = MODELS  # every model has a row on every dataset it is set up for
 
 # Published figures: (mean, std or None, source). Accuracy in %, PPI micro-F1 as a fraction.
 PAPER: dict[tuple[str, str], tuple[float, float | None, str]] = {
@@ -101,13 +102,7 @@ def _summary(row: dict[str, Any]) -> None:
     runs = row["runs"]
     if not runs:
         return
-    values = [r["test_metric"] for r in runs]
-    scale = 100.0 if row["metric"] == "accuracy" else 1.0
-    row["mean"] = scale * statistics.fmean(values)
-    row["std"] = scale * statistics.stdev(values) if len(values) > 1 else None
-    row["num_seeds"] = len(values)
-    row["mean_epochs"] = statistics.fmean(r["epochs_run"] for r in runs)
-    row["mean_time_per_epoch"] = statistics.fmean(r["time_per_epoch"] for r in runs)
+    row.update({k: v for k, v in summarize(runs).items() if k != "metric"})
     row["wall_s"] = sum(r.get("wall_s", 0.0) for r in runs)
     row["stacked"] = max(r.get("stacked", 1) for r in runs)
     row["status"] = "measured"
@@ -199,32 +194,19 @@ def _empty_row(dataset: str, model: str) -> dict[str, Any]:
     return {"dataset": dataset, "model": model, "metric": metric, "status": "not run", "runs": []}
 
 
-def _train_seeds(m: str, d: str, data: Any, seeds: list[int], overrides: dict[str, Any],
-                 stacked: bool) -> list[Any]:
-    """Train model ``m`` on dataset ``d`` for ``seeds``: one by one, or stacked in one model."""
-    from gattut.train.loop import fit_inductive, fit_transductive
-    from gattut.train.registry import build_model, paper_config
-    from gattut.train.seeds import fit_stacked
-    from gattut.train.stacked import stack_models
-    from gattut.utils import set_seed
-
-    def make(seed: int) -> torch.nn.Module:
-        set_seed(seed)
-        first = data[0][0] if isinstance(data, tuple) else data
-        return build_model(m, d, first.num_features, first.num_classes)
-
-    if stacked:
-        models = [make(seed) for seed in seeds]
-        config = paper_config(m, d, seed=seeds[0], **overrides)
-        return fit_stacked(stack_models(models), data, config, seeds=seeds)
-    results = []
-    for seed in seeds:
-        model, config = make(seed), paper_config(m, d, seed=seed, **overrides)
-        if isinstance(data, tuple):
-            results.append(fit_inductive(model, *data, config))
-        else:
-            results.append(fit_transductive(model, data, config))
-    return results
+def read_ledger(out: str | Path) -> dict[str, Any]:
+    """The ledger in ``out/ledger.json`` (``{"rows": []}`` if there is none); ValueError naming a bad file."""
+    file = Path(out) / "ledger.json"
+    if not file.exists():
+        return {"rows": []}
+    try:
+        ledger = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{file} is not a ledger (not readable JSON: {exc}); move it away "
+                         "or pass --fresh") from exc
+    if not isinstance(ledger, dict) or not isinstance(ledger.get("rows"), list):
+        raise ValueError(f"{file} is not a ledger (no list of rows); move it away or pass --fresh")
+    return ledger
 
 
 def run_ledger(
@@ -249,20 +231,17 @@ def run_ledger(
     Returns the ledger (the content of ``ledger.json``).
     """
     from gattut.data import DataNotFoundError
-    from gattut.train.registry import load_dataset
-    from gattut.utils import get_device
 
     out = Path(out)
     torch_device = get_device(device)
-    file = out / "ledger.json"
-    ledger: dict[str, Any] = {"rows": []}
-    if file.exists() and not fresh:
-        ledger = json.loads(file.read_text())
+    ledger = {"rows": []} if fresh else read_ledger(out)
     rows = {(r["dataset"], r["model"]): r for r in ledger["rows"]}
     for d in LEDGER_DATASETS:
         for m in LEDGER_MODELS:
-            if d == "ppi" and m != "gat":
-                continue  # the paper's PPI figure is for GAT only
+            try:
+                check_pair(m, d)  # the paper's PPI figure is for GAT only
+            except ValueError:
+                continue
             rows.setdefault((d, m), _empty_row(d, m))
     ledger["rows"] = [rows[k] for k in sorted(rows, key=lambda k: (
         LEDGER_DATASETS.index(k[0]), LEDGER_MODELS.index(k[1])))]
@@ -271,7 +250,7 @@ def run_ledger(
 
     for d in datasets:
         try:
-            data = load_dataset(d)
+            data = registry.load_dataset(d)
         except DataNotFoundError:
             for m in models:
                 if (d, m) in rows and not rows[(d, m)]["runs"]:
@@ -292,16 +271,14 @@ def run_ledger(
             for start in range(0, len(todo), group):
                 chunk = todo[start:start + group]
                 t0 = time.perf_counter()
-                results = _train_seeds(m, d, data, chunk, overrides, stacked=group > 1)
+                results = run_seeds(m, d, chunk, data, stacked=group, **overrides)
                 wall = (time.perf_counter() - t0) / len(chunk)
                 for result in results:
                     run = {**result.to_dict(history=False), "wall_s": wall, "code": code}
                     if group > 1:
                         run["stacked"] = len(chunk)
                     row["runs"].append(run)
-                    log(f"{d} {m} seed {result.seed}: {result.metric} {result.test_metric:.4f} "
-                        f"({result.epochs_run} epochs, {1000 * result.time_per_epoch:.0f} ms/epoch"
-                        f"{f' for {len(chunk)} seeds at once' if group > 1 else ''})")
+                    log(f"{d} {m} {describe(result, len(chunk))}")
                 row["machine"] = machine_info(torch_device)
                 if max_epochs is not None:
                     row["max_epochs"] = max_epochs

@@ -162,44 +162,87 @@ class TrainResult:
         return file
 
 
-@dataclass
 class EarlyStopping:
     """The paper's early stopping: two records (best accuracy, lowest loss) and one counter.
 
-    :meth:`step` returns ``True`` when training should stop. The weights of
-    the early-stopping model are kept in ``best_state`` (a copy of the
-    ``state_dict``), taken only when an epoch ties or beats *both* records.
+    The rule, for each run: if this epoch's accuracy ``>=`` the best one
+    **or** its loss ``<=`` the lowest one, reset the counter, and if **both**
+    hold, keep this epoch's weights; then update both records. Otherwise add
+    one to the counter; the run stops when it reaches ``patience``.
+
+    It is written once, over a seed axis (:meth:`update`): ``num_seeds=R``
+    follows ``R`` runs trained side by side (:func:`gattut.train.seeds.fit_stacked`),
+    each stopping on its own, and its records are ``(R,)`` tensors. The
+    default follows one run: :meth:`step` keeps that run's weights in
+    ``best_state``, and the records (``best_metric``, ``best_loss``,
+    ``counter``, ``best_epoch``, ``best_val_metric``, ``best_val_loss``) are numbers.
     """
 
-    patience: int = 100
-    best_metric: float = 0.0
-    best_loss: float = math.inf
-    counter: int = 0
-    best_epoch: int = -1
-    best_val_metric: float = math.nan
-    best_val_loss: float = math.nan
-    best_state: dict[str, Tensor] | None = None
+    def __init__(self, patience: int = 100, num_seeds: int | None = None,
+                 device: torch.device | str | None = None):
+        R = 1 if num_seeds is None else num_seeds
+        real = {"dtype": torch.float64, "device": device}  # float64 holds any float32 score exactly
+        self.patience, self.num_seeds = patience, num_seeds
+        self.best_state: dict[str, Tensor] | None = None
+        self._records = {
+            "best_metric": torch.zeros(R, **real),
+            "best_loss": torch.full((R,), math.inf, **real),
+            "counter": torch.zeros(R, dtype=torch.long, device=device),
+            "best_epoch": torch.full((R,), -1, dtype=torch.long, device=device),
+            "best_val_metric": torch.full((R,), math.nan, **real),
+            "best_val_loss": torch.full((R,), math.nan, **real),
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        records = self.__dict__.get("_records", {})
+        if name not in records:
+            raise AttributeError(f"EarlyStopping has no attribute {name!r}")
+        return records[name].item() if self.num_seeds is None else records[name]
+
+    @property
+    def active(self) -> Tensor:
+        """Which runs are still going, ``(R,)`` bool."""
+        return self._records["counter"] < self.patience
+
+    def update(self, epoch: int, val_metric: float | Tensor, val_loss: float | Tensor) -> Tensor:
+        """One epoch's validation numbers for every run; returns which runs' weights to keep.
+
+        Runs that have stopped are left as they are.
+
+        Shapes:
+            val_metric, val_loss: () or (R,) -> (R,) bool.
+        """
+        r = self._records
+        like = r["best_loss"]
+        val_metric = torch.as_tensor(val_metric, dtype=like.dtype, device=like.device).reshape(-1)
+        val_loss = torch.as_tensor(val_loss, dtype=like.dtype, device=like.device).reshape(-1)
+        active = self.active
+        better_metric, better_loss = val_metric >= r["best_metric"], val_loss <= r["best_loss"]
+        either = active & (better_metric | better_loss)
+        both = active & better_metric & better_loss
+        r["best_epoch"] = torch.where(both, epoch, r["best_epoch"])
+        r["best_val_metric"] = torch.where(both, val_metric, r["best_val_metric"])
+        r["best_val_loss"] = torch.where(both, val_loss, r["best_val_loss"])
+        r["best_metric"] = torch.where(either, torch.maximum(val_metric, r["best_metric"]),
+                                       r["best_metric"])
+        r["best_loss"] = torch.where(either, torch.minimum(val_loss, r["best_loss"]), r["best_loss"])
+        r["counter"] = torch.where(either, 0, r["counter"] + active.long())
+        return both
 
     def step(self, epoch: int, val_metric: float, val_loss: float, model: nn.Module) -> bool:
-        """Update the records with one epoch's validation numbers; ``True`` means stop."""
-        if val_metric >= self.best_metric or val_loss <= self.best_loss:
-            if val_metric >= self.best_metric and val_loss <= self.best_loss:
-                self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                self.best_epoch = epoch
-                self.best_val_metric, self.best_val_loss = val_metric, val_loss
-            self.best_metric = max(val_metric, self.best_metric)
-            self.best_loss = min(val_loss, self.best_loss)
-            self.counter = 0
-            return False
-        self.counter += 1
-        return self.counter >= self.patience
+        """One run's epoch: keep ``model``'s weights if both records held; ``True`` means stop."""
+        if bool(self.update(epoch, val_metric, val_loss)[0]):
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return not bool(self.active[0])
 
     def state_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"patience": self.patience, "best_state": self.best_state,
+                **{k: v.clone() for k, v in self._records.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        for key, value in state.items():
-            setattr(self, key, value)
+        self.patience, self.best_state = state["patience"], state["best_state"]
+        for key, old in self._records.items():
+            self._records[key] = torch.as_tensor(state[key], dtype=old.dtype).reshape(-1).to(old.device)
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig,

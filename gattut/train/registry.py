@@ -40,23 +40,40 @@ from gattut.train.loop import TrainConfig
 
 __all__ = [
     "DATASETS",
+    "INDUCTIVE",
+    "LEDGER_DATASETS",
     "MODELS",
     "GATv2",
     "build_model",
+    "check_name",
+    "check_pair",
     "load_dataset",
     "paper_config",
 ]
 
+# The one table of names; the command line, the ledger and the functions below check against it.
 DATASETS = ("cora", "citeseer", "pubmed", "ppi", "csbm")
 MODELS = ("gat", "gatv2", "gcn", "mlp")
-INDUCTIVE = ("ppi",)
+INDUCTIVE = ("ppi",)  # several graphs, trained with fit_inductive
+LEDGER_DATASETS = ("cora", "citeseer", "pubmed", "ppi")  # the papers' data (csbm is a smoke test)
 
 
-def _check(name: str, kind: str, known: tuple[str, ...]) -> str:
+def check_name(kind: str, name: str) -> str:
+    """``name`` lowercased if it is a known ``kind`` ("dataset" or "model"); else ValueError listing them."""
+    known = DATASETS if kind == "dataset" else MODELS
     key = str(name).strip().lower()
     if key not in known:
         raise ValueError(f"unknown {kind} {name!r}; choose one of: {', '.join(known)}")
     return key
+
+
+def check_pair(model: str, dataset: str) -> tuple[str, str]:
+    """Both names checked, and the pair one that is set up (PPI has the paper's GAT only)."""
+    m, d = check_name("model", model), check_name("dataset", dataset)
+    if d in INDUCTIVE and m != "gat":
+        raise ValueError(f"model {model!r} is not set up for {d.upper()}; only 'gat' (the paper's PPI "
+                         "model) is")
+    return m, d
 
 
 def load_dataset(name: str) -> Graph | tuple[list[Graph], list[Graph], list[Graph]]:
@@ -68,7 +85,7 @@ def load_dataset(name: str) -> Graph | tuple[list[Graph], list[Graph], list[Grap
         ValueError: an unknown name.
         DataNotFoundError: the files are missing (the message says how to get them).
     """
-    key = _check(name, "dataset", DATASETS)
+    key = check_name("dataset", name)
     if key == "ppi":
         from gattut.data.ppi import load_ppi
 
@@ -90,11 +107,8 @@ def build_model(model: str, dataset: str, in_features: int, num_classes: int,
     ``overrides`` replace constructor arguments (``hidden=16``, ``dropout=0.5``).
     Seed (``gattut.set_seed``) before calling to fix the initial weights.
     """
-    m = _check(model, "model", MODELS)
-    d = _check(dataset, "dataset", DATASETS)
+    m, d = check_pair(model, dataset)
     if d == "ppi":
-        if m != "gat":
-            raise ValueError(f"model {model!r} is not set up for PPI; only 'gat' (the paper's PPI model) is")
         return PPIGAT(in_features, num_classes, **overrides)
     if m in ("gat", "gatv2"):
         kwargs = {"hidden": 8, "heads": 8, "out_heads": 8 if d == "pubmed" else 1, "dropout": 0.6}
@@ -111,8 +125,7 @@ def build_model(model: str, dataset: str, in_features: int, num_classes: int,
 
 def paper_config(model: str, dataset: str, **overrides: Any) -> TrainConfig:
     """The :class:`TrainConfig` the papers used for ``model`` on ``dataset``; ``overrides`` win."""
-    m = _check(model, "model", MODELS)
-    d = _check(dataset, "dataset", DATASETS)
+    m, d = check_pair(model, dataset)
     config = TrainConfig()  # GAT on Cora/CiteSeer: lr 0.005, L2 5e-4, patience 100
     if m in ("gat", "gatv2") and d == "pubmed":
         config = replace(config, lr=0.01, weight_decay=1e-3)

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gattut.graph.graph import Graph
-from gattut.train.loop import TrainConfig, TrainResult, _sync, make_optimizer
+from gattut.train.loop import EarlyStopping, TrainConfig, TrainResult, _sync, make_optimizer
 from gattut.train.stacked import StackedModel
 from gattut.utils import get_device, set_seed
 
@@ -98,15 +98,8 @@ def fit_stacked(model: StackedModel, graph: Graph, config: TrainConfig | None = 
     params = [model.stacked(n) for n in model.names]
     set_seed(config.seed)
 
-    # The paper's early stopping, one entry per seed (see EarlyStopping.step).
-    real = dict(dtype=params[0].dtype, device=device)
-    best_metric = torch.zeros(R, **real)
-    best_loss = torch.full((R,), float("inf"), **real)
-    counter = torch.zeros(R, dtype=torch.long, device=device)
-    best_epoch = torch.full((R,), -1, dtype=torch.long, device=device)
-    best_val = torch.full((2, R), float("nan"), **real)  # accuracy, loss at best_epoch
+    stopper = EarlyStopping(config.patience, num_seeds=R, device=device)  # the paper's rule, per seed
     epochs_run = torch.zeros(R, dtype=torch.long, device=device)
-    active = torch.ones(R, dtype=torch.bool, device=device)
     best_state = [p.detach().clone() for p in params]
     history: list[Tensor] = []  # per epoch: (3, R) train loss, val loss, val accuracy
 
@@ -130,21 +123,13 @@ def fit_stacked(model: StackedModel, graph: Graph, config: TrainConfig | None = 
             model.eval()
             with torch.no_grad():
                 val_loss, val_metric = _split_scores(model(g.x, g.edge_index), g.y, g.val_mask)
-                # 3) early stopping for the seeds still running.
-                better_metric, better_loss = val_metric >= best_metric, val_loss <= best_loss
-                either = active & (better_metric | better_loss)
-                both = active & better_metric & better_loss
+                # 3) early stopping for the seeds still running; a stopped seed is frozen.
+                epochs_run = torch.where(stopper.active, epoch + 1, epochs_run)
+                keep = stopper.update(epoch, val_metric, val_loss)  # (R,): both records held
                 for p, b in zip(params, best_state):
-                    b.copy_(torch.where(both.view(R, *([1] * (p.dim() - 1))), p, b))
-                best_epoch = torch.where(both, epoch, best_epoch)
-                best_val = torch.where(both, torch.stack([val_metric, val_loss]), best_val)
-                best_metric = torch.where(either, torch.maximum(val_metric, best_metric), best_metric)
-                best_loss = torch.where(either, torch.minimum(val_loss, best_loss), best_loss)
-                counter = torch.where(active & ~either, counter + 1, torch.where(either, 0, counter))
-                epochs_run = torch.where(active, epoch + 1, epochs_run)
-                active = active & (counter < config.patience)
+                    b.copy_(torch.where(keep.view(R, *([1] * (p.dim() - 1))), p, b))
                 history.append(torch.stack([train_loss.detach(), val_loss, val_metric]))
-            running = int(active.sum())  # the one host sync of an epoch
+            running = int(stopper.active.sum())  # the one host sync of an epoch
             _sync(device)
             elapsed += time.perf_counter() - t0
             bar.update(1)
@@ -162,9 +147,10 @@ def fit_stacked(model: StackedModel, graph: Graph, config: TrainConfig | None = 
         test_loss, test_metric = _split_scores(model(g.x, g.edge_index), g.y, g.test_mask)
     curves = torch.stack(history).cpu() if history else torch.zeros(0, 3, R)  # (epochs, 3, R)
     epochs_total = epoch + 1
-    stopped = (counter >= config.patience).cpu()
-    rows = zip(seeds, test_metric.cpu().tolist(), test_loss.cpu().tolist(), best_val[0].cpu().tolist(),
-               best_val[1].cpu().tolist(), best_epoch.cpu().tolist(), epochs_run.cpu().tolist())
+    stopped = (~stopper.active).cpu()
+    rows = zip(seeds, test_metric.cpu().tolist(), test_loss.cpu().tolist(),
+               stopper.best_val_metric.cpu().tolist(), stopper.best_val_loss.cpu().tolist(),
+               stopper.best_epoch.cpu().tolist(), epochs_run.cpu().tolist())
     results = []
     for r, (seed, t_metric, t_loss, v_metric, v_loss, b_epoch, n_epochs) in enumerate(rows):
         mine = curves[:n_epochs, :, r]
