@@ -96,3 +96,40 @@ def accuracy_vs_length(results: Mapping[str, tuple[Sequence[int], Sequence[bool]
     if title:
         ax.set_title(title)
     return fig
+
+
+def accuracy_bars(results: Mapping[str, Sequence[bool]], ax=None, title: str | None = None,
+                  xlabel: str = "exact match"):  # fmt: skip
+    """One horizontal bar per group (a date format, a model, ...): its share of correct answers.
+
+    ``results`` maps a group's name to whether each of its examples was right;
+    the bars keep the mapping's order, top to bottom, and each is labelled
+    with its accuracy and its number of examples. Returns the Figure.
+
+    Shapes:
+        each value of ``results``: ``(n_group,)`` booleans, ``n_group >= 1``
+    """
+    if not results:
+        raise ValueError("results is empty: give at least one group's list of right/wrong answers")
+    for name, correct in results.items():
+        if len(correct) == 0:
+            raise ValueError(f"group {name!r} has no examples")
+    names = list(results)
+    accuracies = [float(np.mean(np.asarray(results[n], dtype=float))) for n in names]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.0, 0.3 * len(names) + 1.2))
+    else:
+        fig = ax.figure
+    positions = np.arange(len(names))
+    ax.barh(positions, accuracies, color="tab:blue")
+    for y, acc, name in zip(positions, accuracies, names):
+        ax.text(min(acc, 1.0) + 0.01, y, f"{acc:.2f} (n={len(results[name])})", va="center",
+                fontsize="small")  # fmt: skip
+    ax.set_yticks(positions, labels=names)
+    ax.invert_yaxis()  # the first group on top
+    ax.set_xlim(0, 1.25)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    return fig
