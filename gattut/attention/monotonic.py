@@ -123,6 +123,8 @@ def monotonic_attention(
     # Clear the positions before the one attended at the previous step.
     chosen = chosen * torch.cumsum(previous_weights, dim=1)  # (B, S)
     # Keep only the first chosen position: [0, 1, 1, 0, 1] -> [0, 1, 0, 0, 0].
+    # torch.cumprod's gradient is exact where a factor is 0 (here, after the
+    # chosen position), so the gradient w.r.t. previous_weights is exact too.
     return chosen * _shift_right(torch.cumprod(1 - chosen, dim=1), 1.0)  # (B, S)
 
 

@@ -21,8 +21,10 @@ import io
 import os
 import shutil
 import tempfile
+import time
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -108,7 +110,18 @@ def _candidates(remote: RemoteFile, roots: Iterable[Path]) -> list[tuple[Path, b
 
 
 def _verify(file: Path, remote: RemoteFile, gunzip: bool, *, downloaded: bool = False) -> None:
-    actual = sha256_of(file, gunzip=gunzip)
+    try:
+        actual = sha256_of(file, gunzip=gunzip)
+    except (OSError, EOFError, zlib.error) as exc:
+        if not gunzip:
+            raise
+        # A damaged .gz fails while it is decompressed for its digest: say which file.
+        raise ChecksumError(
+            f"checksum mismatch for {remote.name}: {file} is not a valid gzip file "
+            f"({type(exc).__name__}: {exc}), so its content cannot match sha256 "
+            f"{remote.sha256}. The file was not loaded and has not been changed. Delete it "
+            f"and fetch it again from {remote.url}."
+        ) from None
     if actual == remote.sha256:
         return
     if downloaded:
@@ -127,6 +140,21 @@ def _verify(file: Path, remote: RemoteFile, gunzip: bool, *, downloaded: bool = 
     )
 
 
+def _what_is(place: Path) -> str:
+    return "a directory" if place.is_dir() else "not a regular file (a socket, device or pipe)"
+
+
+def _check_env_root(roots: list[Path]) -> None:
+    """``$GATTUT_DATA`` must name a folder (or nothing yet): say so if it names a file."""
+    env = os.environ.get(ENV_VAR)
+    if env and roots[0].exists() and not roots[0].is_dir():
+        raise DataNotFoundError(
+            f"{ENV_VAR}={env} names a file, not a folder: set {ENV_VAR} to the folder that "
+            f"holds the data files (for example {roots[0].parent}), or unset it to use "
+            f"{user_cache_dir()}."
+        )
+
+
 def path(key: str | RemoteFile, *, download: bool | None = None) -> Path:
     """Return the local, verified path of a registered data file.
 
@@ -140,15 +168,23 @@ def path(key: str | RemoteFile, *, download: bool | None = None) -> Path:
         ChecksumError: a copy exists but its sha256 is wrong (it is left as is).
         DataNotFoundError: no copy exists and it could not be downloaded; the
             message names the file, every place looked, the URL and the
-            variable to set.
+            variable to set. Also when the place of the file is a directory,
+            or ``GATTUT_DATA`` names a file (the message says which).
     """
     remote = _resolve(key)
     roots = data_roots()
+    _check_env_root(roots)
     places = _candidates(remote, roots)
     for place, gunzip in places:
         if place.is_file():
             _verify(place, remote, gunzip)
             return place
+        if place.exists():
+            raise DataNotFoundError(
+                f"data file {remote.name!r} cannot be read: {place} exists but is "
+                f"{_what_is(place)}, not a file. Remove or rename it, then put the file "
+                f"{remote.name} there (from {remote.url})."
+            )
 
     if download is None:
         download = not _offline()
@@ -175,15 +211,19 @@ def path(key: str | RemoteFile, *, download: bool | None = None) -> Path:
 def download(remote: str | RemoteFile, root: str | Path, *, timeout: float = 60.0) -> Path:
     """Download ``remote`` into ``root``, verify it, and move it into place.
 
-    The bytes go to a temporary file in the destination folder; only a file
-    whose sha256 matches is renamed to its final name (an atomic
+    The bytes go to a hidden temporary file in the destination folder; only a
+    file whose sha256 matches is renamed to its final name (an atomic
     ``os.replace``). An interrupted or corrupt download leaves nothing under
-    the final name.
+    the final name, and its temporary file is removed; one left behind by a
+    killed process is removed by the next download of the same file.
     """
     remote = _resolve(remote)
     final = Path(root).joinpath(*remote.name.split("/"))
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    _remove_stale_parts(final)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent
+    )
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -208,6 +248,44 @@ def download(remote: str | RemoteFile, root: str | Path, *, timeout: float = 60.
         return final
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# A temporary file untouched this long belongs to a download that is no longer running
+# (a live one writes a chunk at least every few seconds).
+_STALE_PART_SECONDS = 600
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def _remove_stale_parts(final: Path) -> None:
+    """Remove the temporary files of earlier downloads of ``final`` that were killed.
+
+    A download's temporary file is ``.<name>.<pid>.<random>.part``. It is left
+    behind only when its process was killed outright (``finally`` never ran).
+    One whose process no longer runs, or that nobody has written to for ten
+    minutes, is removed; a download running in another process is left alone.
+    """
+    now = time.time()
+    for part in final.parent.glob(f".{final.name}.*.part"):
+        pid_text = part.name[len(final.name) + 2 :].split(".")[0]
+        try:
+            dead = pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(
+                int(pid_text)
+            )
+            if dead or now - part.stat().st_mtime > _STALE_PART_SECONDS:
+                part.unlink(missing_ok=True)
+        except OSError:
+            pass  # gone already, or not ours to remove: it does not block this download
 
 
 # ``path`` takes a ``download=`` flag, which hides this function's name inside it.

@@ -41,7 +41,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gattut.data.fetch import ENV_VAR, ChecksumError, DataNotFoundError, data_roots, path
+from gattut.data.fetch import (
+    ENV_VAR,
+    ChecksumError,
+    DataNotFoundError,
+    _check_env_root,
+    data_roots,
+    path,
+)
 from gattut.data.registry import REGISTRY
 from gattut.graph.graph import Graph
 
@@ -161,6 +168,10 @@ def load_ppi(split: str = "train", *, root: str | Path | None = None) -> list[Gr
     """
     if split not in PPI_SPLITS:
         raise ValueError(f"unknown PPI split {split!r}; expected one of {PPI_SPLITS}")
+    if root is None:
+        _check_env_root(data_roots())
+    elif Path(root).exists() and not Path(root).is_dir():
+        raise DataNotFoundError(f"root={str(root)!r} is a file, not the folder of the PPI files")
     folder = _find_folder(split, root)
     if folder is None and root is None:
         if _ZIP_KEY not in REGISTRY:

@@ -15,6 +15,8 @@ that silently maps ids to the wrong words.
 from __future__ import annotations
 
 import os
+import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,42 @@ def save_checkpoint(
     return path
 
 
+def _read(path: Path, map_location) -> Any:
+    """``torch.load`` with tensors and plain data only, and errors that say what is wrong.
+
+    torch's own messages for a damaged file are misleading here: a file holding
+    pickled classes is answered with advice to turn the safe loader off, which
+    would not repair a damaged file and would run whatever code the file holds.
+    """
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a checkpoint file")
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise CheckpointMismatchError(
+            f"{path} is empty (0 bytes): a save that was cut off before it began. "
+            "Delete it and load an earlier checkpoint, or train again."
+        )
+    try:
+        with warnings.catch_warnings():
+            # A foreign pickle makes torch warn about its protocol before it fails.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointMismatchError(
+            f"{path} cannot be read by the safe loader, which accepts tensors and plain data "
+            "only: it is corrupt, or it holds Python objects, which a file written by "
+            "save_checkpoint never does. Delete it and load an earlier checkpoint, or train again."
+        ) from None
+    except (RuntimeError, EOFError, KeyError, ValueError, OSError, UnicodeDecodeError) as exc:
+        reason = f"{type(exc).__name__}: {str(exc).split('.')[0]}".rstrip(": ")
+        raise CheckpointMismatchError(
+            f"{path} is not a readable checkpoint ({reason}): it is truncated or corrupt, "
+            "for example a copy that was cut short. Delete it and load an earlier "
+            "checkpoint, or train again."
+        ) from None
+
+
 def load_checkpoint(
     path: str | os.PathLike,
     *,
@@ -75,9 +113,11 @@ def load_checkpoint(
     Returns a dict with ``config`` (a :class:`Seq2SeqConfig`), ``src_vocab``,
     ``tgt_vocab`` (:class:`Vocab`), ``model`` (the state dict) and ``extra``.
     Raises :class:`CheckpointMismatchError` if ``src_vocab``, ``tgt_vocab``,
-    ``config`` or ``model``'s parameter shapes differ from the checkpoint's.
+    ``config`` or ``model``'s parameter shapes differ from the checkpoint's,
+    or if the file is empty, truncated, corrupt or not a gattut checkpoint;
+    ``FileNotFoundError`` / ``IsADirectoryError`` if ``path`` is not a file.
     """
-    payload = torch.load(Path(path), map_location=map_location, weights_only=True)
+    payload = _read(Path(path), map_location)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointMismatchError(f"{path} is not a {FORMAT} checkpoint")
     saved_config = Seq2SeqConfig.from_dict(payload["config"])

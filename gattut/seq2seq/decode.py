@@ -68,9 +68,25 @@ def _next_log_probs(logits: torch.Tensor) -> torch.Tensor:
     return log_probs
 
 
-def _check_max_len(max_len: int) -> None:
-    if not isinstance(max_len, int) or max_len < 1:
+def _output_limit(model) -> int | None:
+    """The most output steps ``model`` can take, or ``None`` for no limit.
+
+    A Transformer re-reads its whole output prefix (``<sos>`` and the tokens so
+    far) at each step, and its positional encoding covers ``model.max_len``
+    positions; a recurrent decoder has no such limit.
+    """
+    return getattr(model, "max_len", None)
+
+
+def _check_max_len(max_len: int, model) -> None:
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
         raise ValueError(f"max_len must be a positive int, got {max_len!r}")
+    limit = _output_limit(model)
+    if limit is not None and max_len > limit:
+        raise ValueError(
+            f"max_len={max_len} output steps is more than this Transformer's positional "
+            f"encoding covers (max_len={limit}); decode at most {limit} steps"
+        )
 
 
 @torch.no_grad()
@@ -83,7 +99,7 @@ def greedy_decode(
         src: ``(B, S)``, src_lengths: ``(B,)`` -> ``B`` hypotheses
     """
     B, S = check_source(src, src_lengths)
-    _check_max_len(max_len)
+    _check_max_len(max_len, model)
     memory = model.encode(src, src_lengths)
     state = model.init_state(memory)
     tokens = torch.full((B,), SOS_ID, dtype=torch.long, device=src.device)  # (B,)
@@ -134,7 +150,7 @@ def beam_search(
         src: ``(B, S)``, src_lengths: ``(B,)`` -> ``B`` hypotheses
     """
     B, S = check_source(src, src_lengths)
-    _check_max_len(max_len)
+    _check_max_len(max_len, model)
     if not isinstance(beam_width, int) or beam_width < 1:
         raise ValueError(f"beam_width must be a positive int, got {beam_width!r}")
     if length_penalty < 0:
@@ -232,22 +248,29 @@ def translate(
     An empty sentence is an error. A sentence longer than ``max_src_len``
     tokens is an error too, unless ``truncate=True``: then only its first
     ``max_src_len`` tokens are translated. Source tokens outside ``src_vocab``
-    become ``<unk>``. ``max_len`` defaults to ``2 * len(tokens) + 10``.
+    become ``<unk>``. ``max_len`` defaults to ``2 * len(tokens) + 10``, capped
+    at what the model can decode (a Transformer's ``max_len``), which also
+    bounds the source length when ``max_src_len`` is not given.
     """
     tokens = list(tokens)
     if not tokens:
         raise ValueError("cannot translate an empty sentence: give at least one token")
+    limit = _output_limit(model)
+    why = "the model was trained on at most"
+    if limit is not None and (max_src_len is None or limit < max_src_len):
+        max_src_len, why = limit, "this Transformer's positional encoding covers at most"
     if max_src_len is not None and len(tokens) > max_src_len:
         if not truncate:
             raise ValueError(
-                f"the sentence has {len(tokens)} tokens but the model was trained on at most "
-                f"{max_src_len}; shorten it or pass truncate=True to keep the first {max_src_len}"
+                f"the sentence has {len(tokens)} tokens but {why} {max_src_len}; "
+                f"shorten it or pass truncate=True to keep the first {max_src_len}"
             )
         tokens = tokens[:max_src_len]
     device = next(model.parameters()).device
     src = torch.tensor([src_vocab.encode(tokens)], dtype=torch.long, device=device)  # (1, S)
     src_lengths = torch.tensor([len(tokens)], device=device)
-    max_len = max_len or 2 * len(tokens) + 10
+    if max_len is None:
+        max_len = 2 * len(tokens) + 10 if limit is None else min(2 * len(tokens) + 10, limit)
     was_training = model.training
     model.eval()
     try:
@@ -274,6 +297,8 @@ def decode_split(
     device = next(model.parameters()).device
     if max_len is None:
         max_len = max(len(t) for _, t in corpus.pairs(split)) + 10
+        limit = _output_limit(model)
+        max_len = max_len if limit is None else min(max_len, limit)
     was_training = model.training
     model.eval()
     hyps: list[Hypothesis] = []

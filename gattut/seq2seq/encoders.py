@@ -24,18 +24,43 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from gattut.data.vocab import PAD_ID
 
-__all__ = ["GRUEncoder", "check_source"]
+__all__ = ["GRUEncoder", "check_ids", "check_source"]
 
 
-def check_source(src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[int, int]:
-    """Validate a padded source batch; return ``(B, S)``."""
-    if src.dim() != 2 or src.dtype != torch.long:
-        raise ValueError(f"src must be a (B, S) long tensor, got {tuple(src.shape)} {src.dtype}")
+def check_ids(ids: torch.Tensor, vocab_size: int | None, name: str, vocab: str) -> None:
+    """Raise unless every id lies in ``[0, vocab_size)`` (an embedding would fail deep inside)."""
+    if vocab_size is None or ids.numel() == 0:
+        return
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= vocab_size:
+        bad = high if high >= vocab_size else low
+        where = tuple(torch.nonzero(ids == bad)[0].tolist())
+        raise ValueError(
+            f"{name} holds id {bad} at {where}, outside the {vocab} vocabulary's "
+            f"{vocab_size} ids [0, {vocab_size}); was it encoded with another vocabulary?"
+        )
+
+
+def check_source(
+    src: torch.Tensor, src_lengths: torch.Tensor, vocab_size: int | None = None
+) -> tuple[int, int]:
+    """Validate a padded source batch (and its ids, given ``vocab_size``); return ``(B, S)``."""
+    if not isinstance(src, torch.Tensor) or src.dim() != 2 or src.dtype != torch.long:
+        raise ValueError(
+            f"src must be a (B, S) long tensor, got "
+            f"{tuple(getattr(src, 'shape', ()))} {getattr(src, 'dtype', type(src).__name__)}"
+        )
     B, S = src.shape
-    if src_lengths.shape != (B,):
-        raise ValueError(f"src_lengths must have shape ({B},), got {tuple(src_lengths.shape)}")
+    if not isinstance(src_lengths, torch.Tensor) or src_lengths.shape != (B,):
+        raise ValueError(
+            f"src_lengths must be a tensor of shape ({B},), got "
+            f"{tuple(getattr(src_lengths, 'shape', ()))} {type(src_lengths).__name__}"
+        )
+    if src_lengths.is_floating_point() or src_lengths.dtype == torch.bool:
+        raise ValueError(f"src_lengths must be integers, got dtype {src_lengths.dtype}")
     if B and (int(src_lengths.min()) < 1 or int(src_lengths.max()) > S):
         raise ValueError(f"src_lengths must lie in [1, {S}], got {src_lengths.tolist()}")
+    check_ids(src, vocab_size, "src", "source")
     return B, S
 
 
@@ -82,7 +107,7 @@ class GRUEncoder(nn.Module):
     def forward(
         self, src: torch.Tensor, src_lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        B, S = check_source(src, src_lengths)
+        B, S = check_source(src, src_lengths, self.embedding.num_embeddings)
         x = self.dropout(self.embedding(src))  # (B, S, d_embed)
         # Packing makes the GRU stop at each sequence's true end, so the
         # backward direction starts at the last real token, not at <pad>.

@@ -22,8 +22,25 @@ import numpy as np
 __all__ = ["exact_match", "corpus_bleu", "accuracy_by_length"]
 
 
+def _check_not_bare_strings(first, second, what: str) -> None:
+    """Refuse a bare string where a list of sentences is expected.
+
+    A string is a sequence of characters, so ``corpus_bleu("the cat sat", "the
+    cat sat")`` would otherwise score eleven one-character "sentences" (BLEU 0),
+    and ``exact_match("2015", "2016")`` would compare four characters (0.75).
+    """
+    for name, given in (("first", first), ("second", second)):
+        if isinstance(given, str):
+            raise ValueError(
+                f"{what} takes lists of sentences, got a bare string as its {name} argument "
+                f"({given[:30]!r}), which would be scored character by character; for one "
+                f"sentence pass one-element lists, e.g. {what}([hypothesis], [reference])"
+            )
+
+
 def exact_match(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
     """Fraction of predictions equal to their reference (token lists or strings), in [0, 1]."""
+    _check_not_bare_strings(predictions, references, "exact_match")
     if len(predictions) != len(references):
         raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
     if not predictions:
@@ -38,7 +55,12 @@ def corpus_bleu(
 
     ``tokenize`` is sacrebleu's tokenizer; ``"13a"`` is its default (the WMT
     standard), ``"none"`` uses the strings' own spaces.
+
+    BLEU counts n-grams up to n = 4, so a corpus without a single 4-gram (say,
+    one three-word sentence) scores 0 whatever the words: corpus BLEU is
+    meant for whole test sets, not single short sentences.
     """
+    _check_not_bare_strings(hypotheses, references, "corpus_bleu")
     if len(hypotheses) != len(references):
         raise ValueError(f"got {len(hypotheses)} hypotheses but {len(references)} references")
     if not hypotheses:

@@ -27,26 +27,34 @@ from torch import nn
 
 from gattut.attention import padding_mask
 from gattut.seq2seq.decoders import Memory
-from gattut.seq2seq.encoders import GRUEncoder, check_source
+from gattut.seq2seq.encoders import GRUEncoder, check_ids, check_source
 
 __all__ = ["Seq2Seq", "RNNSeq2Seq", "check_target"]
 
 
-def check_target(tgt_in: torch.Tensor, B: int) -> int:
-    """Validate the decoder input ``(B, T)``; return ``T``."""
-    if tgt_in.dim() != 2 or tgt_in.dtype != torch.long or tgt_in.shape[0] != B:
+def check_target(tgt_in: torch.Tensor, B: int, vocab_size: int | None = None) -> int:
+    """Validate the decoder input ``(B, T)`` (and its ids, given ``vocab_size``); return ``T``."""
+    if (
+        not isinstance(tgt_in, torch.Tensor)
+        or tgt_in.dim() != 2
+        or tgt_in.dtype != torch.long
+        or tgt_in.shape[0] != B
+    ):
         raise ValueError(
-            f"tgt_in must be a ({B}, T) long tensor, got {tuple(tgt_in.shape)} {tgt_in.dtype}"
+            f"tgt_in must be a ({B}, T) long tensor, got "
+            f"{tuple(getattr(tgt_in, 'shape', ()))} {getattr(tgt_in, 'dtype', type(tgt_in).__name__)}"
         )
     if tgt_in.shape[1] < 1:
         raise ValueError("tgt_in must hold at least the <sos> column, got T=0")
+    check_ids(tgt_in, vocab_size, "tgt_in", "target")
     return tgt_in.shape[1]
 
 
 class Seq2Seq(nn.Module):
     """Base class: the step-by-step training loop with teacher forcing.
 
-    Subclasses provide ``encode``, ``init_state`` and ``step``.
+    Subclasses provide ``encode``, ``init_state`` and ``step``, and set
+    ``src_vocab_size`` and ``tgt_vocab_size`` (ids are checked against them).
 
     Shapes:
         forward: ``src (B, S)``, ``src_lengths (B,)``, ``tgt_in (B, T)`` ->
@@ -69,8 +77,8 @@ class Seq2Seq(nn.Module):
         tgt_in: torch.Tensor,
         teacher_forcing_ratio: float = 1.0,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        B, S = check_source(src, src_lengths)
-        T = check_target(tgt_in, B)
+        B, S = check_source(src, src_lengths, getattr(self, "src_vocab_size", None))
+        T = check_target(tgt_in, B, getattr(self, "tgt_vocab_size", None))
         if not 0.0 <= teacher_forcing_ratio <= 1.0:
             raise ValueError(
                 f"teacher_forcing_ratio must be in [0, 1], got {teacher_forcing_ratio}"
@@ -106,9 +114,11 @@ class RNNSeq2Seq(Seq2Seq):
             )
         self.encoder = encoder
         self.decoder = decoder
+        self.src_vocab_size = encoder.embedding.num_embeddings
+        self.tgt_vocab_size = decoder.embedding.num_embeddings
 
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> Memory:
-        B, S = check_source(src, src_lengths)
+        B, S = check_source(src, src_lengths, self.src_vocab_size)
         outputs, summary = self.encoder(src, src_lengths)  # (B, S, d_context), (B, d_context)
         return Memory(outputs, summary, padding_mask(src_lengths, S))
 

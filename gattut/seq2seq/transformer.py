@@ -138,7 +138,8 @@ class TransformerSeq2Seq(Seq2Seq):
         max_len: int = 256,
     ):
         super().__init__()
-        self.d_model, self.norm_first = d_model, norm_first
+        self.d_model, self.norm_first, self.max_len = d_model, norm_first, max_len
+        self.src_vocab_size, self.tgt_vocab_size = src_vocab_size, tgt_vocab_size
         self.src_embed = nn.Embedding(src_vocab_size, d_model, padding_idx=PAD_ID)
         self.tgt_embed = nn.Embedding(tgt_vocab_size, d_model, padding_idx=PAD_ID)
         self.positions = SinusoidalPositionalEncoding(max_len, d_model, dropout=dropout)
@@ -165,8 +166,17 @@ class TransformerSeq2Seq(Seq2Seq):
         # Scale by sqrt(D) so the embeddings are not drowned by the unit-size positional encoding.
         return self.positions(embedding(ids) * math.sqrt(self.d_model))  # (B, L, D)
 
+    def _check_length(self, length: int, what: str) -> None:
+        if length > self.max_len:
+            raise ValueError(
+                f"the {what} has {length} positions but this Transformer's positional "
+                f"encoding covers max_len={self.max_len}; shorten it or build the model "
+                f"with a larger max_len"
+            )
+
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> TransformerMemory:
-        B, S = check_source(src, src_lengths)
+        B, S = check_source(src, src_lengths, self.src_vocab_size)
+        self._check_length(S, "source")
         src_mask = padding_mask(src_lengths, S).to(src.device)  # (B, S)
         x = self._embed(self.src_embed, src)  # (B, S, D)
         for layer in self.encoder_layers:
@@ -181,6 +191,8 @@ class TransformerSeq2Seq(Seq2Seq):
         Shapes:
             tgt_in ``(B, T)`` -> logits ``(B, T, V)``, weights ``(B, T, S)``
         """
+        check_target(tgt_in, memory.outputs.shape[0], self.tgt_vocab_size)
+        self._check_length(tgt_in.shape[1], "target prefix")
         y = self._embed(self.tgt_embed, tgt_in)  # (B, T, D)
         weights = None
         for i, layer in enumerate(self.decoder_layers):
@@ -192,8 +204,8 @@ class TransformerSeq2Seq(Seq2Seq):
         if teacher_forcing_ratio < 1.0:
             # Feeding back its own predictions needs the step-by-step loop of the base class.
             return super().forward(src, src_lengths, tgt_in, teacher_forcing_ratio)
-        B, S = check_source(src, src_lengths)
-        check_target(tgt_in, B)
+        B, S = check_source(src, src_lengths, self.src_vocab_size)
+        check_target(tgt_in, B, self.tgt_vocab_size)
         return self.decode(tgt_in, self.encode(src, src_lengths))
 
     def init_state(self, memory: TransformerMemory) -> tuple[torch.Tensor]:

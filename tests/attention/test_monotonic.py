@@ -89,6 +89,36 @@ def test_hard_mode():
     assert torch.equal(weights, expected)
 
 
+def _hard_by_hand(p_choose, previous_weights):
+    """Hard mode with every prefix product written out: autograd of it is the exact gradient."""
+    chosen = (p_choose > 0.5).to(p_choose.dtype) * torch.cumsum(previous_weights, dim=1)
+    B, S = chosen.shape
+    rows = []
+    for b in range(B):
+        row, before = [], torch.ones((), dtype=chosen.dtype)
+        for j in range(S):
+            row.append(chosen[b, j] * before)  # chosen here, and nowhere before
+            before = before * (1 - chosen[b, j])
+        rows.append(torch.stack(row))
+    return torch.stack(rows)  # (B, S)
+
+
+def test_hard_mode_gradient_is_exact_where_a_factor_is_zero():
+    # With one-hot previous weights, 1 - chosen is exactly 0 after the chosen
+    # position: a cumprod gradient that divides by the factors gets 0 there.
+    g = torch.Generator().manual_seed(3)
+    p = torch.rand(4, 7, generator=g, dtype=torch.float64)
+    previous = torch.nn.functional.one_hot(torch.tensor([0, 2, 1, 5]), 7).double()
+    upstream = torch.randn(4, 7, generator=g, dtype=torch.float64)
+    grads = []
+    for fn in (lambda q: monotonic_attention(p, q, "hard"), lambda q: _hard_by_hand(p, q)):
+        q = previous.clone().requires_grad_(True)
+        (fn(q) * upstream).sum().backward()
+        grads.append(q.grad)
+    assert grads[1].abs().max() > 0.1  # the test has something to catch
+    torch.testing.assert_close(grads[0], grads[1], rtol=0, atol=1e-12)
+
+
 def test_rejects_bad_inputs():
     with pytest.raises(ValueError, match="mode must be one of"):
         monotonic_attention(torch.rand(2, 3), torch.rand(2, 3), "soft")

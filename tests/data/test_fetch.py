@@ -217,3 +217,60 @@ def test_pubmed_allx_missing_gives_the_clear_error(require_data, monkeypatch):
         assert "ind.pubmed.allx" in str(exc) and "kimiyoung/planetoid" in str(exc)
     else:
         pytest.skip("ind.pubmed.allx is present here; the error path is covered above")
+
+
+def test_damaged_gzip_is_a_checksum_error_naming_the_file(root):
+    # A truncated or garbled .gz used to escape as a raw BadGzipFile/EOFError.
+    target = root / "test" / "file.txt.gz"
+    target.parent.mkdir(parents=True)
+    remote = _remote("https://example.org/x", gzip_ok=True)
+    whole = gzip.compress(CONTENT)
+    for damaged in (whole[: len(whole) // 2], b"not gzip at all", whole[:10] + b"\0" * 40):
+        target.write_bytes(damaged)
+        with pytest.raises(ChecksumError, match="not a valid gzip file") as info:
+            data.path(remote)
+        assert str(target) in str(info.value) and remote.sha256 in str(info.value)
+        assert target.read_bytes() == damaged  # left as it was
+
+
+def test_a_directory_where_the_file_should_be_is_named(root):
+    (root / "test" / "file.txt").mkdir(parents=True)
+    with pytest.raises(DataNotFoundError, match=r"exists but is a directory, not a file") as info:
+        data.path(_remote("https://example.org/x"))
+    assert "missing" not in str(info.value)
+    assert (root / "test" / "file.txt").is_dir()
+
+
+def test_env_naming_a_file_is_named(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "data.txt"
+    not_a_folder.write_text("I am a file")
+    monkeypatch.setenv("GATTUT_DATA", str(not_a_folder))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(DataNotFoundError, match=r"GATTUT_DATA=.*data.txt names a file, not a folder"):
+        data.path(_remote("https://example.org/x"))
+    assert not_a_folder.read_text() == "I am a file"
+
+
+def test_killed_download_part_file_is_removed_next_time(server, root, monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.delenv("GATTUT_OFFLINE")
+    folder = root / "test"
+    folder.mkdir(parents=True)
+    # What a download killed by SIGKILL leaves behind: its pid is no longer running.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = folder / f".file.txt.{dead.pid}.abc123.part"
+    left.write_bytes(b"half")
+    # An old-style name without a pid, untouched for an hour.
+    old = folder / ".file.txt.xyz.part"
+    old.write_bytes(b"half")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    # A download of the same file running now in this process's parent is left alone.
+    live = folder / f".file.txt.{os.getppid()}.def456.part"
+    live.write_bytes(b"in progress")
+    found = data.path(_remote(f"{server}/file.txt"))
+    assert found.read_bytes() == CONTENT
+    assert not left.exists() and not old.exists() and live.exists()

@@ -120,3 +120,43 @@ def test_translate_errors_and_truncation(tiny_dates):
         beam_search(model, torch.tensor([[4]]), torch.tensor([1]), beam_width=0)
     with pytest.raises(ValueError, match="max_len"):
         greedy_decode(model, torch.tensor([[4]]), torch.tensor([1]), max_len=0)
+
+
+def test_translate_default_length_respects_the_transformer_max_len(tiny_dates):
+    torch.manual_seed(0)
+    src_vocab, tgt_vocab = tiny_dates.src_vocab, tiny_dates.tgt_vocab
+    cfg = Seq2SeqConfig(
+        "transformer", len(src_vocab), len(tgt_vocab), d_hidden=16, num_heads=2, d_ff=16,
+        max_len=12,
+    )  # fmt: skip
+    model = build_model(cfg).eval()
+    # Untrained, it never says <eos>: the default 2 * 8 + 10 = 26 steps would run past
+    # the 12 positions its encoding covers. Capped, it stops at 12 without an error.
+    for beam_width in (1, 2):
+        tokens, weights = translate(
+            model, list("3/3/2015"), src_vocab, tgt_vocab, beam_width=beam_width
+        )
+        assert len(tokens) <= 12 and weights.shape[1] == 8
+    with pytest.raises(ValueError, match=r"max_len=20 output steps.*max_len=12"):
+        translate(model, list("3/3/2015"), src_vocab, tgt_vocab, max_len=20)
+    with pytest.raises(ValueError, match=r"13 tokens but this Transformer.*covers at most 12.*truncate=True"):
+        translate(model, list("March 3, 2015"), src_vocab, tgt_vocab)
+    tokens, weights = translate(model, list("March 3, 2015"), src_vocab, tgt_vocab, truncate=True)
+    assert weights.shape[1] == 12
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "transformer"])
+def test_ids_past_the_vocabulary_are_named(tiny_dates, attention):
+    torch.manual_seed(0)
+    V_src, V_tgt = len(tiny_dates.src_vocab), len(tiny_dates.tgt_vocab)
+    cfg = Seq2SeqConfig(attention, V_src, V_tgt, d_embed=8, d_hidden=16, num_heads=2, d_ff=16)
+    model = build_model(cfg)
+    src = torch.tensor([[4, 5, V_src]])
+    lengths, tgt_in = torch.tensor([3]), torch.tensor([[SOS_ID, 4]])
+    message = rf"src holds id {V_src} at \(0, 2\), outside the source vocabulary's {V_src} ids"
+    with pytest.raises(ValueError, match=message):
+        model(src, lengths, tgt_in)
+    with pytest.raises(ValueError, match=message):
+        greedy_decode(model, src, lengths, max_len=5)
+    with pytest.raises(ValueError, match=rf"tgt_in holds id -1.*target vocabulary's {V_tgt}"):
+        model(src.clamp(max=4), lengths, torch.tensor([[SOS_ID, -1]]))

@@ -22,6 +22,16 @@ def test_bleu_on_a_hand_computed_example():
         corpus_bleu([["a"]], [["a"]])
 
 
+def test_a_bare_string_is_refused():
+    # Scored character by character it gave 0.0 with no error; now it says why.
+    with pytest.raises(ValueError, match=r"bare string as its first argument.*character by"):
+        corpus_bleu("the cat sat", "the cat sat")
+    with pytest.raises(ValueError, match="bare string as its second argument"):
+        corpus_bleu(["the cat sat"], "the cat sat")
+    with pytest.raises(ValueError, match=r"exact_match\(\[hypothesis\], \[reference\]\)"):
+        exact_match("2015-03-03", "2015-03-04")
+
+
 def test_accuracy_by_length():
     rows = accuracy_by_length([5, 6, 20, 21, 40], [True, True, True, False, False], [0, 10, 30, 50])
     assert rows == [(0, 10, 2, 1.0), (10, 30, 2, 0.5), (30, 50, 1, 0.0)]

@@ -139,3 +139,34 @@ def test_mismatched_checkpoint_is_refused(tiny_dates, tmp_path):
         load_checkpoint(path, model=build_model(config_for(tiny_dates, kind="luong")))
     with pytest.raises(ValueError, match="model_config"):
         train(fresh(cfg), tiny_dates, checkpoint_path=path, progress=False)
+
+
+def test_damaged_checkpoint_gets_the_right_advice(tiny_dates, tmp_path):
+    import pickle
+
+    cfg = config_for(tiny_dates)
+    good = tmp_path / "good.pt"
+    save_checkpoint(
+        good, model=fresh(cfg), config=cfg, src_vocab=tiny_dates.src_vocab,
+        tgt_vocab=tiny_dates.tgt_vocab,
+    )  # fmt: skip
+    data = good.read_bytes()
+    damaged = {
+        "truncated.pt": (data[: len(data) // 2], r"truncated or corrupt.*earlier checkpoint"),
+        "empty.pt": (b"", r"is empty \(0 bytes\)"),
+        "junk.pt": (b"not a checkpoint " * 20, r"corrupt.*earlier checkpoint"),
+        "pickled.pt": (pickle.dumps({"f": os.getcwd}), r"safe loader.*holds Python objects"),
+    }
+    for name, (content, message) in damaged.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(CheckpointMismatchError, match=message) as info:
+            load_checkpoint(path)
+        assert name in str(info.value)
+        # The one piece of advice that must never be given for a damaged or foreign file.
+        assert "weights_only" not in str(info.value)
+        assert path.read_bytes() == content  # nothing changed
+    with pytest.raises(IsADirectoryError, match="is a directory, not a checkpoint file"):
+        load_checkpoint(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "missing.pt")

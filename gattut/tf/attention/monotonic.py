@@ -31,6 +31,21 @@ def _shift_right(x, fill: float):
     return ops.concatenate([first, x[..., :-1]], axis=-1)
 
 
+def _cumprod(x):
+    """Cumulative product over the last axis whose gradient is exact where a factor is 0.
+
+    ``tf.math.cumprod``'s gradient divides by the factors, so where one is
+    exactly 0 (every position after the chosen one in hard mode) it returns 0
+    instead of the true derivative; PyTorch's ``cumprod`` does not. Here each
+    prefix product is the ``reduce_prod`` of a lower-triangular expansion, and
+    ``reduce_prod``'s gradient is computed without dividing.
+    """
+    S = ops.shape(x)[-1]
+    upto = ops.arange(S)[None, :] <= ops.arange(S)[:, None]  # (S, S): k <= j
+    expanded = ops.where(upto, x[..., None, :], ops.ones_like(x[..., None, :]))  # (..., S, S)
+    return ops.prod(expanded, axis=-1)  # (..., S)
+
+
 def safe_cumprod(x, exclusive: bool = False) -> tf.Tensor:
     """Cumulative product in log space: see :func:`gattut.attention.safe_cumprod`."""
     x = tf.convert_to_tensor(x)
@@ -73,7 +88,7 @@ def monotonic_attention(p_choose, previous_weights, mode: str = "parallel") -> t
     # Clear the positions before the one attended at the previous step.
     chosen = chosen * ops.cumsum(previous_weights, axis=1)  # (B, S)
     # Keep only the first chosen position: [0, 1, 1, 0, 1] -> [0, 1, 0, 0, 0].
-    return chosen * _shift_right(ops.cumprod(1 - chosen, axis=1), 1.0)  # (B, S)
+    return chosen * _shift_right(_cumprod(1 - chosen), 1.0)  # (B, S)
 
 
 @keras.saving.register_keras_serializable(package="gattut")

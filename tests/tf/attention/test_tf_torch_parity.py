@@ -170,6 +170,35 @@ def test_monotonic_attention_function_matches(mode):
     )
 
 
+def test_hard_monotonic_gradient_wrt_previous_weights_is_exact():
+    # tf.math.cumprod's gradient is 0 where a factor is exactly 0 (every position
+    # after the chosen one); the Keras twin must match PyTorch's exact gradient
+    # (tests/attention/test_monotonic.py checks that one against a hand-written
+    # product) and central finite differences (exact for this polynomial).
+    g = torch.Generator().manual_seed(8)
+    p = torch.rand(4, 7, generator=g, dtype=torch.float64)
+    previous = torch.nn.functional.one_hot(torch.tensor([0, 2, 1, 5]), 7).double()
+    upstream = torch.randn(4, 7, generator=g, dtype=torch.float64)
+    q = previous.clone().requires_grad_(True)
+    (ta.monotonic_attention(p, q, "hard") * upstream).sum().backward()
+    x = tf.Variable(previous.numpy())
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(ka.monotonic_attention(p.numpy(), x, "hard") * upstream.numpy())
+    keras_grad = tape.gradient(loss, x).numpy()
+    assert np.abs(q.grad.numpy()).max() > 0.1
+    np.testing.assert_allclose(keras_grad, q.grad.numpy(), rtol=0, atol=1e-12)
+
+    def value(prev):
+        return float((ta.monotonic_attention(p, prev, "hard") * upstream).sum())
+
+    eps, numeric = 1e-6, torch.zeros_like(previous)
+    for index in np.ndindex(*previous.shape):
+        step = torch.zeros_like(previous)
+        step[index] = eps
+        numeric[index] = (value(previous + step) - value(previous - step)) / (2 * eps)
+    np.testing.assert_allclose(keras_grad, numeric.numpy(), rtol=0, atol=1e-8)
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
