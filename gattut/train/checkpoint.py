@@ -22,11 +22,20 @@ half-way leaves a truncated file where the last good checkpoint was. We
 write to a temporary file in the same folder and then ``os.replace`` it over
 the old one: on POSIX and Windows that rename is atomic within one file
 system, so the path always holds either the old checkpoint or the new one.
+
+Every checkpoint holds tensors and plain Python data only (the random
+generators' states too), so it is read with ``torch.load(weights_only=True)``,
+which cannot run code from the file. :func:`save_checkpoint`,
+:func:`read_checkpoint` and :class:`CheckpointMismatchError` are the one
+checkpoint module of the package: the seq2seq trainer writes and reads its
+own contents through them.
 """
 
 from __future__ import annotations
 
+import pickle
 import random
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +51,18 @@ __all__ = [
     "get_rng_state",
     "load_checkpoint",
     "model_signature",
+    "read_checkpoint",
     "save_checkpoint",
     "set_rng_state",
 ]
 
 
 class CheckpointMismatchError(ValueError):
-    """A checkpoint was written by a different model (class, settings or parameter shapes)."""
+    """A checkpoint that cannot be used here: another model's or settings', or not a checkpoint.
+
+    The message names the file and what is wrong (other parameter shapes, other
+    settings, empty, truncated, corrupt, a directory).
+    """
 
 
 def model_signature(model: nn.Module) -> dict[str, Any]:
@@ -98,10 +112,11 @@ def check_signature(saved: dict[str, Any], model: nn.Module, file: str | Path = 
 
 
 def get_rng_state() -> dict[str, Any]:
-    """The state of every random generator training draws from."""
+    """The state of every random generator training draws from, as tensors and plain data."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
     state = {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": (name, keys.tolist(), pos, has_gauss, cached),
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -112,7 +127,8 @@ def get_rng_state() -> dict[str, Any]:
 def set_rng_state(state: dict[str, Any]) -> None:
     """Restore the generators saved by :func:`get_rng_state`."""
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -127,8 +143,39 @@ def save_checkpoint(file: str | Path, state: dict[str, Any]) -> Path:
     return file
 
 
+def read_checkpoint(file: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a file written by :func:`save_checkpoint`: tensors and plain data (``weights_only=True``).
+
+    Raises:
+        FileNotFoundError: no file at ``file``.
+        CheckpointMismatchError: ``file`` is a directory, empty, truncated or
+            corrupt, or holds more than tensors and plain data (the message names it).
+    """
+    file = Path(file)
+    if file.is_dir():
+        raise CheckpointMismatchError(f"{file} is a directory, not a checkpoint file")
+    if not file.is_file():
+        raise FileNotFoundError(f"no checkpoint at {file}")
+    if file.stat().st_size == 0:
+        raise CheckpointMismatchError(f"{file} is empty, not a checkpoint; delete it")
+    try:
+        state = torch.load(file, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # Not torch's advice to pass weights_only=False: that would run code from the file.
+        raise CheckpointMismatchError(
+            f"{file} is not a gattut checkpoint: it is corrupt, or holds more than tensors and "
+            "plain data (not written by gattut); delete it or write a new one") from exc
+    except (RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise CheckpointMismatchError(
+            f"{file} cannot be read as a checkpoint (truncated or corrupt: "
+            f"{' '.join(str(exc).split())[:120]}); delete it or write a new one") from exc
+    if not isinstance(state, dict):
+        raise CheckpointMismatchError(f"{file} is not a gattut checkpoint")
+    return state
+
+
 def load_checkpoint(file: str | Path, model: nn.Module | None = None) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`.
+    """Read a training checkpoint written by :func:`gattut.train.loop.fit_transductive` or ``fit_inductive``.
 
     With ``model`` given, the stored signature is compared with it first and
     :class:`CheckpointMismatchError` says what differs; the model itself is
@@ -137,15 +184,10 @@ def load_checkpoint(file: str | Path, model: nn.Module | None = None) -> dict[st
     Raises:
         FileNotFoundError: no file at ``file``.
         CheckpointMismatchError: ``model`` is not the model that wrote it, or
-            the file is not a gattut checkpoint.
+            the file is not a (readable) gattut training checkpoint.
     """
-    file = Path(file)
-    if not file.is_file():
-        raise FileNotFoundError(f"no checkpoint at {file}")
-    # weights_only=False: the file holds Python RNG states (tuples) and NumPy's
-    # state, which the restricted unpickler refuses. Only load your own files.
-    state = torch.load(file, map_location="cpu", weights_only=False)
-    if not isinstance(state, dict) or "signature" not in state:
+    state = read_checkpoint(file)
+    if "signature" not in state:
         raise CheckpointMismatchError(f"{file} is not a gattut training checkpoint")
     if model is not None:
         check_signature(state["signature"], model, file)

@@ -116,6 +116,8 @@ class TrainConfig:
             (self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}"),
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (not (self.resume and self.checkpoint is None), "resume=True needs a checkpoint path"),
+            (self.checkpoint is None or not Path(self.checkpoint).is_dir(),
+             f"checkpoint {self.checkpoint} is a directory; name a file"),
         ]
         for ok, message in checks:
             if not ok:
