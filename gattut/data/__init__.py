@@ -20,6 +20,7 @@ from gattut.data.fetch import (
     sha256_of,
     user_cache_dir,
 )
+from gattut.data.graph import Graph, batch_graphs
 from gattut.data.planetoid import PLANETOID_NAMES, load_planetoid, normalize_rows
 from gattut.data.ppi import PPI_SPLITS, PPI_URL, load_ppi, ppi_files
 from gattut.data.registry import REGISTRY, RemoteFile, register
@@ -28,6 +29,8 @@ from gattut.data.translation import load_eng_fra
 from gattut.data.vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Vocab
 
 __all__ = [
+    "Graph",
+    "batch_graphs",
     "Batch",
     "EOS_ID",
     "PAD_ID",

@@ -44,7 +44,7 @@ import scipy.sparse as sp
 import torch
 
 from gattut.data.fetch import path
-from gattut.graph.graph import Graph
+from gattut.data.graph import Graph
 
 __all__ = ["PLANETOID_NAMES", "load_planetoid", "normalize_rows"]
 
@@ -132,7 +132,7 @@ def load_planetoid(
             (N, F) matrix, which is 99% zeros.
 
     Returns:
-        A :class:`~gattut.graph.Graph` with ``x`` (float32), ``y`` (int64),
+        A :class:`~gattut.data.graph.Graph` with ``x`` (float32), ``y`` (int64),
         ``edge_index`` (int64, both directions of each edge), the three
         boolean masks and ``name`` (``"cora"``, ``"citeseer"``, ``"pubmed"``).
 

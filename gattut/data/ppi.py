@@ -49,8 +49,8 @@ from gattut.data.fetch import (
     data_roots,
     path,
 )
+from gattut.data.graph import Graph
 from gattut.data.registry import REGISTRY
-from gattut.graph.graph import Graph
 
 __all__ = ["PPI_SPLITS", "PPI_URL", "load_ppi", "ppi_files"]
 
@@ -154,7 +154,7 @@ def load_ppi(split: str = "train", *, root: str | Path | None = None) -> list[Gr
         ``y`` (float32 0/1 multi-labels), ``edge_index`` (both directions of
         every edge, no self-loops, node ids local to the graph) and ``name``
         ``"ppi-<split>-<k>"``. Edges between two different graphs are dropped,
-        as PyG does. Use :func:`gattut.graph.batch_graphs` to train on several.
+        as PyG does. Use :func:`gattut.data.graph.batch_graphs` to train on several.
 
     Raises:
         ValueError: an unknown split, or files that disagree (row counts of

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from gattut.graph.graph import Graph
+from gattut.data.graph import Graph
 
 __all__ = ["InductiveSplit", "contextual_sbm", "inductive_split", "random_graph"]
 

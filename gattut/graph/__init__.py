@@ -7,7 +7,7 @@
 ====================  ===============================================================
 module                idea
 ====================  ===============================================================
-``graph``             the :class:`Graph` container and :func:`batch_graphs`
+``graph``             :class:`Graph` and :func:`batch_graphs`, now in :mod:`gattut.data.graph`
 ``ops``               self-loops, degrees, GCN weights, scatter reductions, edge softmax
 ``message_passing``   message on each edge, reduce at each node
 ``spmm``              the weighted neighbourhood sum, readable and sparse
@@ -22,6 +22,7 @@ module                idea
 ====================  ===============================================================
 """
 
+from gattut.data.graph import Graph, batch_graphs
 from gattut.graph.attend import gat_attention, gatv2_attention, merge_heads
 from gattut.graph.dense_gat import DenseGATConv, adjacency_mask
 from gattut.graph.features import dropout, feature_dropout, linear
@@ -29,7 +30,6 @@ from gattut.graph.gat import GATConv
 from gattut.graph.gated import GatedGATConv
 from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.gcn import GCNConv
-from gattut.graph.graph import Graph, batch_graphs
 from gattut.graph.message_passing import propagate
 from gattut.graph.models import GAT, GCN, MLP, PPIGAT, GATv2
 from gattut.graph.ops import (

@@ -1,7 +1,7 @@
 """The models of the GAT paper and its baselines, built from this package's layers.
 
 Every model is called as ``model(x, edge_index)`` (the PyG convention; for a
-:class:`gattut.graph.graph.Graph` ``g``, ``model(g.x, g.edge_index)``) and
+:class:`gattut.data.graph.Graph` ``g``, ``model(g.x, g.edge_index)``) and
 returns logits: ``(N, C)`` per node, to be fed to ``cross_entropy`` (one
 class) or ``binary_cross_entropy_with_logits`` (PPI's 121 labels).
 

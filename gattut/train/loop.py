@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.graph import Graph, batch_graphs
+from gattut.data.graph import Graph, batch_graphs
 from gattut.train.checkpoint import (
     CheckpointMismatchError,
     get_rng_state,

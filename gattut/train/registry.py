@@ -34,7 +34,7 @@ from typing import Any
 
 from torch import nn
 
-from gattut.graph.graph import Graph
+from gattut.data.graph import Graph
 from gattut.graph.models import GAT, GCN, MLP, PPIGAT, GATv2
 from gattut.train.loop import TrainConfig
 

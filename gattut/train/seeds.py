@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gattut.graph.graph import Graph
+from gattut.data.graph import Graph
 from gattut.train.loop import EarlyStopping, TrainConfig, TrainResult, _sync, make_optimizer
 from gattut.train.stacked import StackedModel
 from gattut.utils import get_device, set_seed

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gattut.graph.graph import Graph, batch_graphs
+from gattut.data.graph import Graph, batch_graphs
 from gattut.graph.models import GAT, GCN, MLP, PPIGAT
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gattut.data.graph import Graph
 from gattut.data.synthetic import contextual_sbm
-from gattut.graph.graph import Graph
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gattut.graph.graph import Graph
+from gattut.data.graph import Graph
 
 
 class TinyGNN(nn.Module):

@@ -1,11 +1,11 @@
-"""Tests for gattut.graph.graph: the Graph container, its checks, conversions and batching."""
+"""Tests for gattut.data.graph: the Graph container, its checks, conversions and batching."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from gattut.graph import Graph, batch_graphs
+from gattut.data.graph import Graph, batch_graphs
 
 
 def small_graph(**overrides) -> Graph:
@@ -184,3 +184,12 @@ def test_batch_graphs_rejects_empty_and_mismatched():
         batch_graphs([])
     with pytest.raises(ValueError, match="different feature widths"):
         batch_graphs([small_graph(), small_graph(x=torch.randn(4, 5))])
+
+
+def test_old_import_paths_give_the_same_container():
+    import gattut.data
+    import gattut.graph
+    import gattut.graph.graph
+
+    assert gattut.graph.Graph is gattut.graph.graph.Graph is gattut.data.Graph is Graph
+    assert gattut.graph.batch_graphs is gattut.graph.graph.batch_graphs is batch_graphs
