@@ -12,6 +12,9 @@ from collections.abc import Container
 import torch
 
 __all__ = [
+    "check_rate",
+    "check_same_dtype",
+    "check_size",
     "check_tensor",
     "check_mask",
     "check_mha_args",
@@ -30,6 +33,33 @@ def check_tensor(x: torch.Tensor, name: str, ndims: Container[int], layout: str)
         raise ValueError(f"{name} must have shape {layout}, got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"{name} must be a floating tensor, got dtype {x.dtype}")
+
+
+# The checks below look only at Python numbers, shapes and dtypes, so the Keras
+# twins (gattut.tf.attention) use them too.
+
+
+def check_size(value, name: str, minimum: int = 1) -> int:
+    """Raise unless ``value`` is an int (not a bool) of at least ``minimum``; return it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return value
+
+
+def check_rate(value, name: str = "dropout") -> float:
+    """Raise unless ``value`` is a probability in ``[0, 1)`` (a dropout rate); return it."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value
+
+
+def check_same_dtype(**tensors) -> None:
+    """Raise unless all tensors have one dtype (a matmul of float32 by float64 fails deep inside)."""
+    dtypes = {name: t.dtype for name, t in tensors.items() if t is not None}
+    if len(set(dtypes.values())) > 1:
+        seen = ", ".join(f"{name} {getattr(d, 'name', d)}" for name, d in dtypes.items())
+        raise ValueError(f"dtypes differ: {seen}; convert them to one dtype first")
 
 
 def check_width(x: torch.Tensor, name: str, expected: int) -> None:
@@ -100,6 +130,7 @@ def prepare_seq_inputs(
     if value is None:
         value = key
     check_tensor(value, "value", (3,), "(B, S, Dv)")
+    check_same_dtype(query=query, key=key, value=value)
     check_same_batch(query=query, key=key, value=value)
     if key.shape[1] != value.shape[1]:
         raise ValueError(
@@ -131,19 +162,17 @@ def check_mha_args(
     key_dim: int | None,
 ) -> tuple[int, int, int, int, int]:
     """Validate multi-head attention's sizes (both frameworks); return ``(D, H, Dh, kdim, vdim)``."""
-    for name, size in (("d_model", d_model), ("num_heads", num_heads)):
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"{name} must be a positive int, got {size!r}")
+    check_size(d_model, "d_model")
+    check_size(num_heads, "num_heads")
     for name, size in (("kdim", kdim), ("vdim", vdim), ("key_dim", key_dim)):
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-            raise ValueError(f"{name} must be a positive int or None, got {size!r}")
+        if size is not None:
+            check_size(size, name)
     if key_dim is None and d_model % num_heads != 0:
         raise ValueError(
             f"num_heads must divide d_model, got d_model={d_model}, num_heads={num_heads} "
             f"(d_model % num_heads = {d_model % num_heads}); or give the per-head width key_dim"
         )
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    check_rate(dropout)
     d_head = d_model // num_heads if key_dim is None else key_dim
     return d_model, num_heads, d_head, kdim or d_model, vdim or d_model
 

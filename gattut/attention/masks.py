@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from gattut.attention._checks import check_mask
+from gattut.attention._checks import check_mask, check_size
 
 __all__ = ["masked_softmax", "padding_mask", "causal_mask"]
 
@@ -46,6 +46,11 @@ def masked_softmax(
         raise ValueError(
             f"scores must be a floating torch.Tensor, got "
             f"{getattr(scores, 'dtype', type(scores).__name__)}"
+        )
+    if isinstance(dim, bool) or not isinstance(dim, int) or not -scores.dim() <= dim < scores.dim():
+        raise ValueError(
+            f"dim={dim!r} is not an axis of scores with shape {tuple(scores.shape)} "
+            f"(expected an int in [{-scores.dim()}, {scores.dim() - 1}])"
         )
     if mask is None:
         return torch.softmax(scores, dim=dim)
@@ -87,6 +92,7 @@ def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Ten
     longest = int(lengths.max()) if lengths.numel() else 0
     if max_len is None:
         max_len = longest
+    check_size(max_len, "max_len", minimum=0)
     if max_len < longest:
         raise ValueError(f"max_len={max_len} is shorter than the longest length {longest}")
     positions = torch.arange(max_len, device=lengths.device)  # (S,)
@@ -106,6 +112,7 @@ def causal_mask(
     """
     if S is None:
         S = T
-    if T < 0 or S < 0:
-        raise ValueError(f"causal_mask needs non-negative sizes, got T={T}, S={S}")
+    # torch.SymInt: the sizes a traced (torch.compile) model passes in.
+    if any(isinstance(n, bool) or not isinstance(n, int | torch.SymInt) or n < 0 for n in (T, S)):
+        raise ValueError(f"causal_mask needs non-negative int sizes, got T={T!r}, S={S!r}")
     return torch.ones(T, S, dtype=torch.bool, device=device).tril()  # (T, S)

@@ -28,7 +28,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gattut.attention._checks import check_mask, check_tensor, check_width, prepare_seq_inputs
+from gattut.attention._checks import (
+    check_mask,
+    check_same_dtype,
+    check_size,
+    check_tensor,
+    check_width,
+    prepare_seq_inputs,
+)
 from gattut.attention.scoring import AdditiveScore, GeneralScore
 
 __all__ = ["monotonic_attention", "safe_cumprod", "MonotonicAttention"]
@@ -54,6 +61,7 @@ def safe_cumprod(x: torch.Tensor, exclusive: bool = False) -> torch.Tensor:
     Shapes:
         x: ``(..., S)``; returns ``(..., S)``.
     """
+    check_tensor(x, "x", range(1, 9), "(..., S)")
     log_x = torch.log(x.clamp(min=torch.finfo(x.dtype).tiny, max=1.0))  # (..., S)
     if exclusive:
         log_x = _shift_right(log_x, 0.0)  # log 1 = 0 at position 0
@@ -105,6 +113,14 @@ def monotonic_attention(
             f"p_choose {tuple(p_choose.shape)} and previous_weights "
             f"{tuple(previous_weights.shape)} must have the same shape (B, S)"
         )
+    check_same_dtype(p_choose=p_choose, previous_weights=previous_weights)
+    if p_choose.numel():
+        low, high = float(p_choose.detach().min()), float(p_choose.detach().max())
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"p_choose must hold probabilities in [0, 1], got values in "
+                f"[{low:.3g}, {high:.3g}]; apply a sigmoid to the scores first"
+            )
     if mode == "recursive":
         B, S = p_choose.shape
         q = torch.zeros(B, dtype=p_choose.dtype, device=p_choose.device)  # (B,)
@@ -179,6 +195,10 @@ class MonotonicAttention(nn.Module):
         super().__init__()
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+        check_size(d_query, "d_query")
+        check_size(d_key, "d_key")
+        if not sigmoid_noise >= 0:
+            raise ValueError(f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}")
         if score == "bahdanau":
             if scale:
                 raise ValueError(

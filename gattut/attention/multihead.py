@@ -31,6 +31,7 @@ from gattut.attention._checks import (
     check_mha_args,
     check_nonempty,
     check_same_batch,
+    check_same_dtype,
     check_tensor,
     check_width,
     reject_renamed,
@@ -119,6 +120,7 @@ class MultiHeadAttention(nn.Module):
         check_width(query, "query", self.d_model)
         check_width(key, "key", self.kdim)
         check_width(value, "value", self.vdim)
+        check_same_dtype(query=query, key=key, value=value)
         check_same_batch(query=query, key=key, value=value)
         if key.shape[1] != value.shape[1]:
             raise ValueError(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gattut.attention._checks import prepare_seq_inputs
+from gattut.attention._checks import check_size, prepare_seq_inputs
 from gattut.attention.masks import masked_softmax
 from gattut.attention.scoring import AdditiveScore, GeneralScore, dot_score
 
@@ -35,6 +35,8 @@ def _make_score(d_query: int, d_key: int, score: str) -> nn.Module | None:
     """Build the score module for ``score``; ``None`` stands for the parameter-free dot score."""
     if score not in _SCORES:
         raise ValueError(f"score must be one of {_SCORES}, got {score!r}")
+    check_size(d_query, "d_query")
+    check_size(d_key, "d_key")
     if score == "dot":
         if d_query != d_key:
             raise ValueError(

@@ -29,7 +29,14 @@ import math
 import torch
 from torch import nn
 
-from gattut.attention._checks import check_mask, check_tensor, check_width
+from gattut.attention._checks import (
+    check_mask,
+    check_rate,
+    check_same_dtype,
+    check_size,
+    check_tensor,
+    check_width,
+)
 from gattut.attention.masks import masked_softmax
 
 __all__ = [
@@ -45,11 +52,32 @@ __all__ = [
 _LAYOUTS = ("interleaved", "sin_cos", "cos_sin")
 
 
-def _check_layout(layout: str, d_model: int) -> None:
+# The argument checks below look only at Python values; the Keras twins use them too.
+
+
+def check_even_width(width, name: str) -> None:
+    if isinstance(width, bool) or not isinstance(width, int) or width <= 0 or width % 2:
+        raise ValueError(f"{name} must be a positive even number, got {width!r}")
+
+
+def check_layout(layout: str, d_model: int) -> None:
     if layout not in _LAYOUTS:
         raise ValueError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
-    if d_model <= 0 or d_model % 2 != 0:
-        raise ValueError(f"d_model must be a positive even number, got {d_model}")
+    check_even_width(d_model, "d_model")
+
+
+def check_base(base: float) -> None:
+    """The wavelength base of sinusoidal and rotary encodings must be a number above 1."""
+    if isinstance(base, bool) or not isinstance(base, int | float) or not base > 1:
+        raise ValueError(f"base must be a number > 1 (10000 in the papers), got {base!r}")
+
+
+def check_table_args(length: int, d_model: int, layout: str, base: float) -> None:
+    """The arguments of :func:`sinusoidal_encoding` (both frameworks)."""
+    check_layout(layout, d_model)
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise ValueError(f"length must be a non-negative int, got {length!r}")
+    check_base(base)
 
 
 def sinusoidal_encoding(
@@ -68,9 +96,7 @@ def sinusoidal_encoding(
     Shapes:
         returns ``(length, d_model)``.
     """
-    _check_layout(layout, d_model)
-    if length < 0:
-        raise ValueError(f"length must be non-negative, got {length}")
+    check_table_args(length, d_model, layout, base)
     positions = torch.arange(length, dtype=torch.float64).unsqueeze(1)  # (L, 1)
     inv_freq = base ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)  # (D/2,)
     angles = positions * inv_freq  # (L, D/2)
@@ -105,8 +131,8 @@ def layout_permutation(from_layout: str, to_layout: str, d_model: int) -> torch.
     Shapes:
         returns ``perm`` ``(d_model,)``, a LongTensor.
     """
-    _check_layout(from_layout, d_model)
-    _check_layout(to_layout, d_model)
+    check_layout(from_layout, d_model)
+    check_layout(to_layout, d_model)
     source = _column_of(from_layout, d_model).flatten()  # (D,) column in source of (kind, i)
     target = _column_of(to_layout, d_model).flatten()  # (D,) column in target of (kind, i)
     perm = torch.empty(d_model, dtype=torch.long)
@@ -129,6 +155,8 @@ class SinusoidalPositionalEncoding(nn.Module):
         self, max_len: int, d_model: int, layout: str = "interleaved", dropout: float = 0.0
     ):
         super().__init__()
+        check_size(max_len, "max_len")
+        check_rate(dropout)
         self.d_model, self.max_len, self.layout = d_model, max_len, layout
         self.register_buffer("pe", sinusoidal_encoding(max_len, d_model, layout), persistent=False)
         self.dropout = nn.Dropout(dropout)
@@ -148,7 +176,8 @@ class LearnedPositionalEncoding(nn.Module):
 
     def __init__(self, max_len: int, d_model: int, dropout: float = 0.0):
         super().__init__()
-        self.d_model, self.max_len = d_model, max_len
+        self.max_len, self.d_model = check_size(max_len, "max_len"), check_size(d_model, "d_model")
+        check_rate(dropout)
         self.embedding = nn.Embedding(max_len, d_model)
         self.dropout = nn.Dropout(dropout)
 
@@ -189,13 +218,14 @@ class RelativePositionEmbedding(nn.Module):
 
     def __init__(self, max_distance: int, d: int):
         super().__init__()
-        if max_distance < 0:
-            raise ValueError(f"max_distance must be non-negative, got {max_distance}")
-        self.max_distance, self.d = max_distance, d
+        check_size(max_distance, "max_distance", minimum=0)
+        self.max_distance, self.d = max_distance, check_size(d, "d")
         self.embedding = nn.Embedding(2 * max_distance + 1, d)
 
     def forward(self, T: int, S: int | None = None) -> torch.Tensor:
         S = T if S is None else S
+        check_size(T, "T")
+        check_size(S, "S")
         device = self.embedding.weight.device
         offsets = torch.arange(S, device=device) - torch.arange(T, device=device).unsqueeze(
             1
@@ -232,6 +262,10 @@ def relative_attention(
     check_tensor(q, "q", range(2, 9), "(..., T, Dh)")
     check_tensor(k, "k", range(2, 9), "(..., S, Dh)")
     check_tensor(v, "v", range(2, 9), "(..., S, Dv)")
+    check_tensor(rel_k, "rel_k", (3,), "(T, S, Dh)")
+    if rel_v is not None:
+        check_tensor(rel_v, "rel_v", (3,), "(T, S, Dv)")
+    check_same_dtype(q=q, k=k, v=v, rel_k=rel_k, rel_v=rel_v)
     T, Dh = q.shape[-2:]
     S = k.shape[-2]
     if k.shape[-1] != Dh or k.shape[:-1] != v.shape[:-1] or q.shape[:-2] != k.shape[:-2]:
@@ -258,6 +292,21 @@ def relative_attention(
     if rel_v is not None:
         output = output + torch.einsum("...ts,tsd->...td", weights, rel_v)  # (..., T, Dv)
     return output, weights
+
+
+def _check_positions(positions, x) -> None:
+    """RoPE positions: a tensor that broadcasts to ``x``'s leading axes ``(..., T)``."""
+    if not isinstance(positions, torch.Tensor):
+        raise ValueError(f"positions must be a tensor (T,), got {type(positions).__name__}")
+    try:
+        shape = torch.broadcast_shapes(tuple(positions.shape), tuple(x.shape[:-1]))
+    except RuntimeError:
+        shape = None
+    if shape != tuple(x.shape[:-1]):
+        raise ValueError(
+            f"positions of shape {tuple(positions.shape)} does not broadcast to x's "
+            f"(..., T) = {tuple(x.shape[:-1])}"
+        )
 
 
 class RotaryEmbedding(nn.Module):
@@ -289,8 +338,8 @@ class RotaryEmbedding(nn.Module):
 
     def __init__(self, d_head: int, base: float = 10000.0):
         super().__init__()
-        if d_head <= 0 or d_head % 2 != 0:
-            raise ValueError(f"d_head must be a positive even number, got {d_head}")
+        check_even_width(d_head, "d_head")
+        check_base(base)
         self.d_head, self.base = d_head, base
         inv_freq = base ** (-torch.arange(0, d_head, 2, dtype=torch.float64) / d_head)  # (Dh/2,)
         self.register_buffer("inv_freq", inv_freq.to(torch.get_default_dtype()), persistent=False)
@@ -307,6 +356,7 @@ class RotaryEmbedding(nn.Module):
         T = x.shape[-2]
         if positions is None:
             positions = torch.arange(T, device=x.device)
+        _check_positions(positions, x)
         angles = positions.to(x.dtype).unsqueeze(-1) * self.inv_freq.to(x.dtype)  # (..., T, Dh/2)
         angles = torch.cat([angles, angles], dim=-1)  # (..., T, Dh)
         return x * torch.cos(angles) + self.rotate_half(x) * torch.sin(angles)

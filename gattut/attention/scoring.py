@@ -23,7 +23,14 @@ import math
 import torch
 from torch import nn
 
-from gattut.attention._checks import check_nonempty, check_same_batch, check_tensor, check_width
+from gattut.attention._checks import (
+    check_nonempty,
+    check_same_batch,
+    check_same_dtype,
+    check_size,
+    check_tensor,
+    check_width,
+)
 
 __all__ = ["dot_score", "scaled_dot_score", "cosine_score", "GeneralScore", "AdditiveScore"]
 
@@ -31,6 +38,7 @@ __all__ = ["dot_score", "scaled_dot_score", "cosine_score", "GeneralScore", "Add
 def _check_query_key(query: torch.Tensor, key: torch.Tensor, same_width: bool) -> None:
     check_tensor(query, "query", (3,), "(B, T, Dq)")
     check_tensor(key, "key", (3,), "(B, S, Dk)")
+    check_same_dtype(query=query, key=key)
     check_same_batch(query=query, key=key)
     check_nonempty(query, "query", 1, "length T")
     check_nonempty(key, "key", 1, "length S")
@@ -92,7 +100,7 @@ class GeneralScore(nn.Module):
 
     def __init__(self, d_query: int, d_key: int):
         super().__init__()
-        self.d_query, self.d_key = d_query, d_key
+        self.d_query, self.d_key = check_size(d_query, "d_query"), check_size(d_key, "d_key")
         self.key_proj = nn.Linear(d_key, d_query, bias=False)
 
     def forward(self, query: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
@@ -130,7 +138,8 @@ class AdditiveScore(nn.Module):
 
     def __init__(self, d_query: int, d_key: int, d_attn: int, normalize: bool = False):
         super().__init__()
-        self.d_query, self.d_key, self.d_attn = d_query, d_key, d_attn
+        self.d_query, self.d_key = check_size(d_query, "d_query"), check_size(d_key, "d_key")
+        self.d_attn = check_size(d_attn, "d_attn")
         self.normalize = normalize
         self.query_proj = nn.Linear(d_query, d_attn, bias=False)
         self.key_proj = nn.Linear(d_key, d_attn, bias=False)

@@ -17,7 +17,13 @@ import math
 import torch
 import torch.nn.functional as F
 
-from gattut.attention._checks import check_mask, check_nonempty, check_tensor
+from gattut.attention._checks import (
+    check_mask,
+    check_nonempty,
+    check_rate,
+    check_same_dtype,
+    check_tensor,
+)
 from gattut.attention.masks import masked_softmax
 
 __all__ = ["scaled_dot_product_attention"]
@@ -56,6 +62,7 @@ def scaled_dot_product_attention(
     check_tensor(query, "query", range(2, 9), "(..., T, Dh)")
     check_tensor(key, "key", range(2, 9), "(..., S, Dh)")
     check_tensor(value, "value", range(2, 9), "(..., S, Dv)")
+    check_same_dtype(query=query, key=key, value=value)
     if query.shape[-1] != key.shape[-1]:
         raise ValueError(
             f"query and key must have the same width Dh, got query {tuple(query.shape)} "
@@ -73,8 +80,7 @@ def scaled_dot_product_attention(
         )
     check_nonempty(query, "query", -2, "length T")
     check_nonempty(key, "key", -2, "length S")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    check_rate(dropout)
     T, S = query.shape[-2], key.shape[-2]
     if mask is not None:
         check_mask(mask, (*query.shape[:-2], T, S), "mask", "(..., T, S)")

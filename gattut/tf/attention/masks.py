@@ -24,6 +24,12 @@ def masked_softmax(scores, mask=None, dim: int = -1) -> tf.Tensor:
     scores = as_tensor(scores, "scores")
     if not scores.dtype.is_floating:
         raise ValueError(f"scores must be a floating tensor, got {scores.dtype.name}")
+    rank = len(scores.shape)
+    if isinstance(dim, bool) or not isinstance(dim, int) or not -rank <= dim < rank:
+        raise ValueError(
+            f"dim={dim!r} is not an axis of scores with shape {tuple(scores.shape)} "
+            f"(expected an int in [{-rank}, {rank - 1}])"
+        )
     if mask is None:
         return ops.softmax(scores, axis=dim)
     mask = check_mask(mask, tuple(scores.shape), "mask")
@@ -73,8 +79,9 @@ def causal_mask(T: int, S: int | None = None) -> tf.Tensor:
     """
     if S is None:
         S = T
-    if isinstance(T, int) and isinstance(S, int) and (T < 0 or S < 0):
-        raise ValueError(f"causal_mask needs non-negative sizes, got T={T}, S={S}")
+    # Sizes may be tensors while a tf.function traces; Python numbers are checked.
+    if any(isinstance(n, bool | float) or (isinstance(n, int) and n < 0) for n in (T, S)):
+        raise ValueError(f"causal_mask needs non-negative int sizes, got T={T!r}, S={S!r}")
     rows = ops.arange(T)[:, None]  # (T, 1)
     cols = ops.arange(S)[None, :]  # (1, S)
     return cols <= rows  # (T, S)

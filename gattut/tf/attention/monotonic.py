@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from gattut.attention._checks import check_same_dtype, check_size
 from gattut.tf.attention._checks import (
     check_mask,
     check_tensor,
@@ -70,6 +71,14 @@ def monotonic_attention(p_choose, previous_weights, mode: str = "parallel") -> t
             f"p_choose {tuple(p_choose.shape)} and previous_weights "
             f"{tuple(previous_weights.shape)} must have the same shape (B, S)"
         )
+    check_same_dtype(p_choose=p_choose, previous_weights=previous_weights)
+    if tf.executing_eagerly() and tf.size(p_choose) > 0:
+        low, high = float(ops.min(p_choose)), float(ops.max(p_choose))
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"p_choose must hold probabilities in [0, 1], got values in "
+                f"[{low:.3g}, {high:.3g}]; apply a sigmoid to the scores first"
+            )
     if mode == "recursive":
         S = p_choose.shape[1]
         q = ops.zeros_like(p_choose[:, 0])  # (B,)
@@ -118,6 +127,10 @@ class MonotonicAttention(MaskedLayer):
         super().__init__(**kwargs)
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+        check_size(d_query, "d_query")
+        check_size(d_key, "d_key")
+        if not sigmoid_noise >= 0:
+            raise ValueError(f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}")
         if score == "bahdanau":
             if scale:
                 raise ValueError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from gattut.attention._checks import check_size
 from gattut.tf.attention._checks import prepare_seq_inputs
 from gattut.tf.attention._layer import MaskedLayer
 from gattut.tf.attention.masks import masked_softmax
@@ -22,6 +23,8 @@ def _make_score(d_query: int, d_key: int, score: str, dtype=None) -> keras.layer
     """Build the score layer for ``score``; ``None`` stands for the parameter-free dot score."""
     if score not in _SCORES:
         raise ValueError(f"score must be one of {_SCORES}, got {score!r}")
+    check_size(d_query, "d_query")
+    check_size(d_key, "d_key")
     if score == "dot":
         if d_query != d_key:
             raise ValueError(

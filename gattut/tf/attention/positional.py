@@ -12,7 +12,20 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from gattut.tf.attention._checks import as_tensor, check_mask, check_tensor, check_width
+from gattut.attention._checks import check_rate, check_same_dtype, check_size
+from gattut.attention.positional import (
+    check_base,
+    check_even_width,
+    check_layout,
+    check_table_args,
+)
+from gattut.tf.attention._checks import (
+    _broadcast,
+    as_tensor,
+    check_mask,
+    check_tensor,
+    check_width,
+)
 from gattut.tf.attention.masks import masked_softmax
 
 __all__ = [
@@ -25,16 +38,6 @@ __all__ = [
     "RotaryEmbedding",
 ]
 
-_LAYOUTS = ("interleaved", "sin_cos", "cos_sin")
-
-
-def _check_layout(layout: str, d_model: int) -> None:
-    if layout not in _LAYOUTS:
-        raise ValueError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
-    if d_model <= 0 or d_model % 2 != 0:
-        raise ValueError(f"d_model must be a positive even number, got {d_model}")
-
-
 def sinusoidal_encoding(
     length: int, d_model: int, layout: str = "interleaved", base: float = 10000.0
 ) -> tf.Tensor:
@@ -43,9 +46,7 @@ def sinusoidal_encoding(
     Computed in float64 and returned in Keras' ``floatx()`` (float32 by default),
     like the PyTorch version.
     """
-    _check_layout(layout, d_model)
-    if length < 0:
-        raise ValueError(f"length must be non-negative, got {length}")
+    check_table_args(length, d_model, layout, base)
     positions = np.arange(length, dtype=np.float64)[:, None]  # (L, 1)
     inv_freq = base ** (-np.arange(0, d_model, 2, dtype=np.float64) / d_model)  # (D/2,)
     angles = positions * inv_freq  # (L, D/2)
@@ -75,8 +76,8 @@ def layout_permutation(from_layout: str, to_layout: str, d_model: int) -> tf.Ten
 
     Apply it with ``tf.gather(table, perm, axis=1)``; returns int64.
     """
-    _check_layout(from_layout, d_model)
-    _check_layout(to_layout, d_model)
+    check_layout(from_layout, d_model)
+    check_layout(to_layout, d_model)
     source = _column_of(from_layout, d_model).reshape(-1)  # (D,) column in source of (kind, i)
     target = _column_of(to_layout, d_model).reshape(-1)  # (D,) column in target of (kind, i)
     perm = np.empty(d_model, dtype=np.int64)
@@ -115,6 +116,8 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        check_size(max_len, "max_len")
+        check_rate(dropout)
         self.d_model, self.max_len, self.layout = d_model, max_len, layout
         self.pe = sinusoidal_encoding(max_len, d_model, layout)  # (max_len, D)
         self.dropout = keras.layers.Dropout(dropout)
@@ -141,7 +144,8 @@ class LearnedPositionalEncoding(keras.layers.Layer):
 
     def __init__(self, max_len: int, d_model: int, dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        self.d_model, self.max_len = d_model, max_len
+        self.max_len, self.d_model = check_size(max_len, "max_len"), check_size(d_model, "d_model")
+        check_rate(dropout)
         self.embedding = keras.layers.Embedding(
             max_len, d_model, name="embedding", dtype=self.dtype_policy
         )
@@ -174,9 +178,8 @@ class RelativePositionEmbedding(keras.layers.Layer):
 
     def __init__(self, max_distance: int, d: int, **kwargs):
         super().__init__(**kwargs)
-        if max_distance < 0:
-            raise ValueError(f"max_distance must be non-negative, got {max_distance}")
-        self.max_distance, self.d = max_distance, d
+        check_size(max_distance, "max_distance", minimum=0)
+        self.max_distance, self.d = max_distance, check_size(d, "d")
         self.embedding = keras.layers.Embedding(
             2 * max_distance + 1, d, name="embedding", dtype=self.dtype_policy
         )
@@ -191,6 +194,8 @@ class RelativePositionEmbedding(keras.layers.Layer):
 
     def call(self, T: int, S: int | None = None):
         S = T if S is None else S
+        check_size(T, "T")
+        check_size(S, "S")
         offsets = ops.arange(S)[None, :] - ops.arange(T)[:, None]  # (T, S)
         index = ops.clip(offsets, -self.max_distance, self.max_distance) + self.max_distance
         return self.embedding(index)  # (T, S, d)
@@ -215,13 +220,15 @@ def relative_attention(q, k, v, rel_k, rel_v=None, mask=None):
             f"expected q (..., T, Dh), k (..., S, Dh), v (..., S, Dv), got q {tuple(q.shape)}, "
             f"k {tuple(k.shape)}, v {tuple(v.shape)}"
         )
-    rel_k = as_tensor(rel_k, "rel_k")
+    rel_k = check_tensor(rel_k, "rel_k", (3,), "(T, S, Dh)")
+    if rel_v is not None:
+        rel_v = check_tensor(rel_v, "rel_v", (3,), "(T, S, Dv)")
+    check_same_dtype(q=q, k=k, v=v, rel_k=rel_k, rel_v=rel_v)
     if tuple(rel_k.shape) != (T, S, Dh):
         raise ValueError(
             f"rel_k must have shape (T, S, Dh) = {(T, S, Dh)}, got {tuple(rel_k.shape)}"
         )
     if rel_v is not None:
-        rel_v = as_tensor(rel_v, "rel_v")
         if tuple(rel_v.shape) != (T, S, v.shape[-1]):
             raise ValueError(
                 f"rel_v must have shape (T, S, Dv) = {(T, S, v.shape[-1])}, got {tuple(rel_v.shape)}"
@@ -245,8 +252,8 @@ class RotaryEmbedding(keras.layers.Layer):
 
     def __init__(self, d_head: int, base: float = 10000.0, **kwargs):
         super().__init__(**kwargs)
-        if d_head <= 0 or d_head % 2 != 0:
-            raise ValueError(f"d_head must be a positive even number, got {d_head}")
+        check_even_width(d_head, "d_head")
+        check_base(base)
         self.d_head, self.base = d_head, base
         inv_freq = base ** (-np.arange(0, d_head, 2, dtype=np.float64) / d_head)  # (Dh/2,)
         self.inv_freq = tf.constant(inv_freq)  # float64, cast to the input's dtype when used
@@ -265,6 +272,11 @@ class RotaryEmbedding(keras.layers.Layer):
         if positions is None:
             positions = ops.arange(T)
         positions = ops.cast(as_tensor(positions, "positions"), x.dtype)
+        if _broadcast(tuple(positions.shape), tuple(x.shape[:-1])) != tuple(x.shape[:-1]):
+            raise ValueError(
+                f"positions of shape {tuple(positions.shape)} does not broadcast to x's "
+                f"(..., T) = {tuple(x.shape[:-1])}"
+            )
         angles = positions[..., None] * ops.cast(self.inv_freq, x.dtype)  # (..., T, Dh/2)
         angles = ops.concatenate([angles, angles], axis=-1)  # (..., T, Dh)
         return x * ops.cos(angles) + self.rotate_half(x) * ops.sin(angles)

@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from gattut.attention._checks import check_same_dtype, check_size
 from gattut.tf.attention._checks import (
     check_nonempty,
     check_same_batch,
@@ -27,6 +28,7 @@ __all__ = ["dot_score", "scaled_dot_score", "cosine_score", "GeneralScore", "Add
 def _check_query_key(query, key, same_width: bool):
     query = check_tensor(query, "query", (3,), "(B, T, Dq)")
     key = check_tensor(key, "key", (3,), "(B, S, Dk)")
+    check_same_dtype(query=query, key=key)
     check_same_batch(query=query, key=key)
     check_nonempty(query, "query", 1, "length T")
     check_nonempty(key, "key", 1, "length S")
@@ -79,7 +81,7 @@ class GeneralScore(keras.layers.Layer):
 
     def __init__(self, d_query: int, d_key: int, **kwargs):
         super().__init__(**kwargs)
-        self.d_query, self.d_key = d_query, d_key
+        self.d_query, self.d_key = check_size(d_query, "d_query"), check_size(d_key, "d_key")
         self.key_proj = dense(
             d_query, d_key, use_bias=False, name="key_proj", dtype=self.dtype_policy
         )
@@ -106,7 +108,8 @@ class AdditiveScore(keras.layers.Layer):
 
     def __init__(self, d_query: int, d_key: int, d_attn: int, normalize: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.d_query, self.d_key, self.d_attn = d_query, d_key, d_attn
+        self.d_query, self.d_key = check_size(d_query, "d_query"), check_size(d_key, "d_key")
+        self.d_attn = check_size(d_attn, "d_attn")
         self.normalize = normalize
         self.query_proj = dense(
             d_attn, d_query, use_bias=False, name="query_proj", dtype=self.dtype_policy

@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from gattut.attention._checks import check_rate, check_same_dtype
 from gattut.tf.attention._checks import check_mask, check_nonempty, check_tensor
 from gattut.tf.attention.masks import masked_softmax
 
@@ -31,6 +32,7 @@ def scaled_dot_product_attention(
     query = check_tensor(query, "query", range(2, 9), "(..., T, Dh)")
     key = check_tensor(key, "key", range(2, 9), "(..., S, Dh)")
     value = check_tensor(value, "value", range(2, 9), "(..., S, Dv)")
+    check_same_dtype(query=query, key=key, value=value)
     if query.shape[-1] != key.shape[-1]:
         raise ValueError(
             f"query and key must have the same width Dh, got query {tuple(query.shape)} "
@@ -48,8 +50,7 @@ def scaled_dot_product_attention(
         )
     check_nonempty(query, "query", -2, "length T")
     check_nonempty(key, "key", -2, "length S")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    check_rate(dropout)
     T, S = query.shape[-2], key.shape[-2]
     if mask is not None:
         mask = check_mask(mask, (*query.shape[:-2], T, S), "mask", "(..., T, S)")
