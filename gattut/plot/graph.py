@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 
-__all__ = ["draw_graph", "embedding", "histograms", "layout"]
+__all__ = ["draw_graph", "embedding", "histograms", "layout", "tsne"]
 
 
 def _numpy(x) -> np.ndarray:
@@ -164,3 +164,95 @@ def embedding(points, labels=None, *, ax=None, title: str | None = None, s: floa
     if title:
         ax.set_title(title)
     return ax
+
+
+def tsne(
+    points,
+    *,
+    perplexity: float = 30.0,
+    iterations: int = 300,
+    exaggeration: float = 12.0,
+    exaggeration_iterations: int = 100,
+    learning_rate: float = 200.0,
+) -> np.ndarray:
+    """Exact t-SNE (van der Maaten & Hinton, 2008): a 2-D map of the rows of ``points``.
+
+    Each point ``i`` gets a Gaussian over the others whose width is set by
+    bisection so that its entropy is ``log(perplexity)``; the symmetrised
+    affinities ``p_ij = (p_j|i + p_i|j) / 2N`` are matched by Student-t
+    similarities in 2-D, ``q_ij proportional to (1 + ||y_i - y_j||^2)^-1``, by gradient descent
+    on ``KL(P || Q)`` with momentum, per-coordinate gains, and ``p`` multiplied
+    by ``exaggeration`` for the first ``exaggeration_iterations`` steps. The map
+    starts from the top two principal components (scaled to a standard
+    deviation of 1e-4), so the result is deterministic.
+
+    Exact means ``O(N^2)`` time and memory per step: a second or a few for
+    ~1,000 points; use it for a figure, not for large graphs. Only distances
+    within a cluster are meaningful in the picture; sizes of clusters and the
+    gaps between them are not.
+
+    Shapes:
+        points: (N, D) -> (N, 2).
+    """
+    X = _numpy(points).astype(np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"tsne needs points of shape (N, D), got {X.shape}")
+    N = X.shape[0]
+    if not 1.0 < perplexity < N - 1:
+        raise ValueError(f"perplexity must be between 1 and N - 1 = {N - 1}, got {perplexity}")
+    P = _tsne_affinities(X, perplexity)  # (N, N), symmetric, sums to 1
+    centred = X - X.mean(axis=0)
+    Y = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T  # (N, 2): PCA start
+    Y = Y / max(Y[:, 0].std(), 1e-12) * 1e-4
+    update, gains = np.zeros_like(Y), np.ones_like(Y)
+    for step in range(iterations):
+        early = step < exaggeration_iterations
+        sq = (Y**2).sum(axis=1)
+        num = 1.0 / (1.0 + np.maximum(sq[:, None] + sq[None, :] - 2.0 * Y @ Y.T, 0.0))  # (N, N)
+        np.fill_diagonal(num, 0.0)
+        Q = np.maximum(num / num.sum(), 1e-12)
+        W = ((exaggeration if early else 1.0) * P - Q) * num  # (N, N)
+        grad = 4.0 * (np.diag(W.sum(axis=1)) - W) @ Y  # (N, 2): dKL/dY
+        # Delta-bar-delta gains: grow a coordinate's step while its gradient keeps its sign.
+        same = np.sign(grad) == np.sign(update)
+        gains = np.maximum(np.where(same, gains * 0.8, gains + 0.2), 0.01)
+        update = (0.5 if early else 0.8) * update - learning_rate * gains * grad
+        Y = Y + update
+    return Y - Y.mean(axis=0)
+
+
+def _tsne_affinities(X: np.ndarray, perplexity: float) -> np.ndarray:
+    """Symmetric t-SNE affinities ``p_ij = (p_j|i + p_i|j) / 2N``.
+
+    Shapes:
+        X: (N, D) -> (N, N), zero diagonal, summing to 1.
+    """
+    P = _tsne_conditional(X, perplexity)  # (N, N): p_j|i
+    return (P + P.T) / (2.0 * X.shape[0])
+
+
+def _tsne_conditional(X: np.ndarray, perplexity: float) -> np.ndarray:
+    """Rows ``p_j|i``: a Gaussian around each point whose width makes its entropy ``log(perplexity)``.
+
+    The width of each row is found by bisection on ``beta = 1 / (2 sigma_i^2)``.
+
+    Shapes:
+        X: (N, D) -> (N, N), zero diagonal, rows summing to 1.
+    """
+    N = X.shape[0]
+    sq = (X**2).sum(axis=1)
+    D2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * X @ X.T, 0.0)  # (N, N) squared distances
+    np.fill_diagonal(D2, np.inf)
+    D2 = D2 - D2.min(axis=1, keepdims=True)  # the nearest neighbour at 0: exp cannot underflow
+    target = np.log(perplexity)
+    lo, hi = np.zeros(N), np.full(N, np.inf)
+    beta = np.ones(N)  # 1 / (2 sigma_i^2), one per row
+    for _ in range(100):
+        E = np.exp(-D2 * beta[:, None])  # (N, N), diagonal exp(-inf) = 0
+        S = E.sum(axis=1)
+        H = np.log(S) + beta * (np.where(np.isinf(D2), 0.0, D2) * E).sum(axis=1) / S  # entropies
+        wide = H > target  # too flat: narrow the Gaussian (larger beta)
+        lo = np.where(wide, beta, lo)
+        hi = np.where(wide, hi, beta)
+        beta = np.where(np.isinf(hi), beta * 2.0, (lo + hi) / 2.0)
+    return E / S[:, None]  # (N, N): p_j|i
