@@ -29,11 +29,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gattut.graph.features import check_features
 from gattut.graph.features import dropout as _dropout
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
 from gattut.graph.spmm import EdgeCSR, csr_by_target, edge_pair_sum, spmm_csr, spmm_reference
 
-__all__ = ["EdgeSet", "gat_attention", "gatv2_attention", "merge_heads", "prepare_edges"]
+__all__ = ["EdgeSet", "LayerArgs", "check_layer_args", "gat_attention", "gatv2_attention",
+           "merge_heads", "prepare_edges"]
 
 
 class EdgeSet(NamedTuple):
@@ -240,3 +242,66 @@ def check_layer_args(where: str, in_channels, out_channels: int, heads: int = 1,
     for name, p in dropouts.items():
         if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"{where}: {name} must be in [0, 1], got {p!r}")
+
+
+# ------------------------------------------------------------ what every layer takes
+class LayerArgs:
+    """PyG's argument names for every layer, with the older names this package used as aliases.
+
+    ``in_channels``/``out_channels`` are the names (PyG's); ``in_features``/
+    ``out_features`` are accepted by the constructors (keyword only) and
+    readable as attributes. ``return_attention_weights`` (PyG's) and
+    ``return_attention`` are keyword only, so that a third positional
+    argument (PyG's ``edge_attr``) fails instead of changing the return type.
+    """
+
+    @property
+    def in_features(self):
+        return self.in_channels
+
+    @property
+    def out_features(self) -> int:
+        return self.out_channels
+
+    @staticmethod
+    def channels(where: str, in_channels, out_channels, in_features, out_features) -> tuple:
+        """``(in_channels, out_channels)`` from the new or the old names; TypeError for both or none."""
+        pairs = (("in_channels", in_channels, "in_features", in_features),
+                 ("out_channels", out_channels, "out_features", out_features))
+        chosen = []
+        for new, value, old, alias in pairs:
+            if value is not None and alias is not None:
+                raise TypeError(f"{where}: pass {new} or its old name {old}, not both")
+            if value is None and alias is None:
+                raise TypeError(f"{where}: missing {new}")
+            chosen.append(value if alias is None else alias)
+        return tuple(chosen)
+
+    @staticmethod
+    def wants_attention(where: str, return_attention_weights, return_attention) -> bool:
+        """Whether ``(edge_index, alpha)`` is asked for, under either name (not two answers)."""
+        if return_attention_weights is not None and return_attention is not None \
+                and bool(return_attention_weights) != bool(return_attention):
+            raise ValueError(f"{where}: return_attention_weights={return_attention_weights} and "
+                             f"return_attention={return_attention} disagree; pass one")
+        return bool(return_attention_weights or return_attention)
+
+    def node_pair(self, x) -> tuple[Tensor, Tensor]:
+        """``(x_src, x_dst)``: one node set (both the same tensor) or a bipartite pair, checked.
+
+        Shapes:
+            x: (N, F) or a pair ((N_src, F_src), (N_dst, F_dst)).
+        """
+        where = type(self).__name__
+        widths = self.in_channels if isinstance(self.in_channels, tuple) else (self.in_channels,) * 2
+        if not isinstance(x, (tuple, list)):
+            check_features(x, widths[0], where)
+            if widths[0] != widths[1]:
+                raise ValueError(f"{where}: one x for in_channels {widths}; pass (x_src, x_dst)")
+            return x, x
+        if len(x) != 2 or x[1] is None:
+            raise ValueError(f"{where}: x must be (N, F) features or a pair (x_src, x_dst) of "
+                             f"features, got {type(x).__name__} of {len(x)} items")
+        for part, width, name in zip(x, widths, ("x_src", "x_dst")):
+            check_features(part, width, f"{where} {name}")
+        return x[0], x[1]

@@ -14,11 +14,13 @@ edges only. The parameters have the same names, so weights copy between them.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.attend import merge_heads
+from gattut.graph.attend import LayerArgs, check_layer_args, merge_heads
 from gattut.graph.features import check_features, dropout, linear
 from gattut.graph.gat import glorot_
 from gattut.graph.ops import check_edge_index
@@ -43,7 +45,7 @@ def adjacency_mask(edge_index: Tensor, num_nodes: int, add_self_loops: bool = Fa
     return mask
 
 
-class DenseGATConv(nn.Module):
+class DenseGATConv(LayerArgs, nn.Module):
     """Multi-head graph attention over a dense ``N x N`` mask.
 
     .. math::
@@ -55,37 +57,54 @@ class DenseGATConv(nn.Module):
     A row with no ``True`` (a node with no neighbours and no self-loop) gets
     all-zero weights and a zero output, never NaN.
 
-    Args: as :class:`gattut.graph.gat.GATConv` (same parameter names).
+    Duplicate edges: a mask holds each pair ``(i, j)`` once, so an edge given
+    twice in ``edge_index`` counts once here but twice in :class:`~gattut.graph.gat.GATConv`
+    (and PyG); the two layers then differ, and this layer warns (``UserWarning``).
+
+    Args: as :class:`gattut.graph.gat.GATConv` (same names, one node set).
 
     Shapes:
-        x: (N, F); adj: (N, N) bool mask or (2, E) edge_index ->
-        out: (N, H * C) if concat else (N, C); with ``return_attention`` also weights: (H, N, N).
+        x: (N, F); adj: (N, N) bool mask or (2, E) edge_index -> out: (N, H * C) if concat
+        else (N, C); with ``return_attention_weights`` also weights: (H, N, N).
     """
 
-    def __init__(self, in_features: int, out_features: int, heads: int = 1, concat: bool = True,
-                 negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
-                 bias: bool = True, residual: bool = False):
+    def __init__(self, in_channels: int | None = None, out_channels: int | None = None,
+                 heads: int = 1, concat: bool = True, negative_slope: float = 0.2,
+                 dropout: float = 0.0, add_self_loops: bool = True, bias: bool = True,
+                 residual: bool = False, *, in_features: int | None = None,
+                 out_features: int | None = None):
         super().__init__()
-        self.in_features, self.out_features, self.heads = in_features, out_features, heads
+        in_channels, out_channels = self.channels("DenseGATConv", in_channels, out_channels,
+                                                  in_features, out_features)
+        check_layer_args("DenseGATConv", in_channels, out_channels, heads, negative_slope,
+                         dropout=dropout)
+        self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
         self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
         self.add_self_loops = add_self_loops
-        total = heads * out_features if concat else out_features
-        self.lin = nn.Linear(in_features, heads * out_features, bias=False)
-        self.att_src = nn.Parameter(torch.empty(1, heads, out_features))
-        self.att_dst = nn.Parameter(torch.empty(1, heads, out_features))
-        self.res = nn.Linear(in_features, total, bias=False) if residual else None
-        self.bias = nn.Parameter(torch.zeros(total)) if bias else None
+        total = heads * out_channels if concat else out_channels
+        self.lin = nn.Linear(in_channels, heads * out_channels, bias=False)
+        self.att_src = nn.Parameter(torch.empty(1, heads, out_channels))
+        self.att_dst = nn.Parameter(torch.empty(1, heads, out_channels))
+        self.res = nn.Linear(in_channels, total, bias=False) if residual else None
+        self.bias = nn.Parameter(torch.empty(total)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
         nn.init.xavier_uniform_(self.lin.weight)
         glorot_(self.att_src)
         glorot_(self.att_dst)
         if self.res is not None:
             nn.init.xavier_uniform_(self.res.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
 
-    def forward(self, x: Tensor, adj: Tensor, return_attention: bool = False):
+    def forward(self, x: Tensor, adj: Tensor, *, return_attention_weights: bool | None = None,
+                return_attention: bool | None = None):
+        want = self.wants_attention("DenseGATConv", return_attention_weights, return_attention)
         N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
-        H, C = self.heads, self.out_features
-        check_features(x, self.in_features, "DenseGATConv")
-        if adj.dtype == torch.bool:
+        H, C = self.heads, self.out_channels
+        check_features(x, self.in_channels, "DenseGATConv")
+        if isinstance(adj, Tensor) and adj.dtype == torch.bool:
             if tuple(adj.shape) != (N, N):
                 raise ValueError(f"DenseGATConv: adj mask must be ({N}, {N}), got {tuple(adj.shape)}")
             mask = adj.clone()
@@ -94,6 +113,11 @@ class DenseGATConv(nn.Module):
         else:
             check_edge_index(adj, N, "DenseGATConv edge_index")
             mask = adjacency_mask(adj, N, self.add_self_loops)  # (N, N)
+            counted = adj[:, adj[0] != adj[1]] if self.add_self_loops else adj  # loops are replaced
+            if int(mask.sum()) - (N if self.add_self_loops else 0) < counted.shape[1]:
+                warnings.warn("DenseGATConv: edge_index has duplicate edges; the dense mask counts "
+                              "each once, GATConv counts every copy (remove them with "
+                              "torch.unique(edge_index, dim=1))", stacklevel=2)
 
         # 1) project, one C-wide vector per head, heads first for the matmuls.
         z = linear(x, self.lin.weight).view(N, H, C).transpose(0, 1)  # (H, N, C)
@@ -110,4 +134,4 @@ class DenseGATConv(nn.Module):
         out = (weights @ z).transpose(0, 1)  # (H, N, N) @ (H, N, C) -> (H, N, C) -> (N, H, C)
         residual = None if self.res is None else linear(x, self.res.weight)
         out = merge_heads(out, self.concat, residual, self.bias)  # (N, H*C) or (N, C)
-        return (out, weights) if return_attention else out
+        return (out, weights) if want else out

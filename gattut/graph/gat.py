@@ -25,9 +25,15 @@ import math
 import torch
 from torch import Tensor, nn
 
-from gattut.graph.attend import EdgeSet, gat_attention, merge_heads, prepare_edges
+from gattut.graph.attend import (
+    EdgeSet,
+    LayerArgs,
+    check_layer_args,
+    gat_attention,
+    merge_heads,
+    prepare_edges,
+)
 from gattut.graph.features import (
-    check_features,
     feature_dropout,
     grouped_linear,
     linear,
@@ -45,7 +51,7 @@ def glorot_(param: Tensor) -> Tensor:
         return param.uniform_(-bound, bound)
 
 
-class GATConv(nn.Module):
+class GATConv(LayerArgs, nn.Module):
     """Multi-head graph attention, sparse (edge-list) implementation.
 
     .. math::
@@ -59,21 +65,30 @@ class GATConv(nn.Module):
     with ``add_self_loops``). Edges are directed as given; a duplicate edge
     counts twice in the softmax, as in PyG.
 
-    Parameters and their PyG ``GATConv`` names are the same (``lin.weight``,
-    ``att_src``, ``att_dst``, ``bias``, ``res.weight``), so a ``state_dict``
-    copies across.
+    Arguments and parameters have PyG's names (``lin.weight``, or ``lin_src.weight``
+    and ``lin_dst.weight`` for two input widths; ``att_src``, ``att_dst``,
+    ``bias``, ``res.weight``), so a ``state_dict`` copies across. The older
+    names ``in_features``/``out_features`` and ``return_attention`` still work
+    (see :class:`gattut.graph.attend.LayerArgs`).
+
+    Bipartite input: ``x = (x_src, x_dst)`` with ``edge_index`` from sources to
+    targets gives one output row per target, as PyG's layer does (mini-batches
+    of sampled neighbourhoods). ``in_channels=(F_src, F_dst)`` gives the two
+    node sets their own projections. Self-loops join target ``i`` to source
+    ``i``, so they need the targets to be the first ``N_dst`` sources (the
+    layout of a neighbour sampler; see :func:`gattut.graph.attend.prepare_edges`).
 
     Args:
-        in_features: ``F``, input width.
-        out_features: ``C``, width of each head.
+        in_channels: ``F``, input width, or ``(F_src, F_dst)``.
+        out_channels: ``C``, width of each head.
         heads: ``H``.
         concat: concatenate heads (output ``H * C``) or average them (output ``C``).
         negative_slope: of the LeakyReLU in the scores.
         dropout: dropout on the attention coefficients ``alpha`` (the paper uses 0.6).
             Dropout on the *inputs* belongs to the model, as in PyG.
-        add_self_loops: drop existing loops, then add one ``i -> i`` per node (PyG's default).
+        add_self_loops: drop existing loops, then add one ``i -> i`` per target (PyG's default).
         bias: add a learned bias to the output.
-        residual: add a linear projection of the input to the output (a skip connection).
+        residual: add a linear projection of the (target) input to the output.
         aggregation: ``"sparse"`` (per-head CSR products, the default) or ``"gather"``
             (gather ``z_j`` per edge and scatter-add: the readable path, ``O(E H C)`` memory).
         input_dropout: dropout on the input drawn once *per head* (the original GAT code's
@@ -89,56 +104,72 @@ class GATConv(nn.Module):
             (bound ``sqrt(6 / (F + C))``) and ``a_k`` is ``1 x C`` (``sqrt(6 / (C + 1))``). The
             default follows PyG: ``W`` as one ``H*C x F`` matrix, ``a`` as one ``H x C`` matrix.
 
-    The fast path sorts the edges by target; the layer remembers the sorted
-    form of the last ``edge_index`` tensor it saw (``O(E)`` memory, see
+    The fast path sorts the edges by target; the layer keeps the sorted form
+    of the last graph it saw and reuses it for the same edges (see
     :class:`gattut.graph.spmm.GraphCache`), so training on one graph sorts once.
 
     Shapes:
-        x: (N, F), dense or sparse; edge_index: (2, E) ->
-        out: (N, H * C) if concat else (N, C);
-        with ``return_attention=True`` also (edge_index', alpha) with edge_index': (2, E'),
-        alpha: (E', H), where E' = E minus loops plus N with add_self_loops, else E' = E.
+        x: (N, F), dense or sparse, or (x_src: (N_src, F_src), x_dst: (N_dst, F_dst));
+        edge_index: (2, E) -> out: (N_dst, H * C) if concat else (N_dst, C);
+        with ``return_attention_weights=True`` also (edge_index', alpha) with
+        edge_index': (2, E'), alpha: (E', H), where E' = E minus loops plus N_dst with
+        add_self_loops, else E' = E.
     """
 
-    def __init__(self, in_features: int, out_features: int, heads: int = 1, concat: bool = True,
+    def __init__(self, in_channels: int | tuple[int, int] | None = None,
+                 out_channels: int | None = None, heads: int = 1, concat: bool = True,
                  negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
                  bias: bool = True, residual: bool = False, aggregation: str = "sparse",
                  input_dropout: float = 0.0, value_dropout: float = 0.0,
-                 attention_bias: bool = False, per_head_init: bool = False):
+                 attention_bias: bool = False, per_head_init: bool = False, *,
+                 in_features: int | None = None, out_features: int | None = None):
         super().__init__()
+        where = type(self).__name__
+        in_channels, out_channels = self.channels(where, in_channels, out_channels, in_features,
+                                                  out_features)
+        check_layer_args(where, in_channels, out_channels, heads, negative_slope, pair=True,
+                         dropout=dropout, input_dropout=input_dropout, value_dropout=value_dropout)
         if aggregation not in ("sparse", "gather"):
-            raise ValueError(f"aggregation must be 'sparse' or 'gather', got {aggregation!r}")
-        if negative_slope < 0:
-            raise ValueError(f"negative_slope must be >= 0 (LeakyReLU), got {negative_slope}")
-        self.in_features, self.out_features, self.heads = in_features, out_features, heads
+            raise ValueError(f"{where}: aggregation must be 'sparse' or 'gather', got {aggregation!r}")
+        pair = isinstance(in_channels, (tuple, list))
+        self.in_channels = tuple(in_channels) if pair else in_channels
+        self.out_channels, self.heads = out_channels, heads
         self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
         self.add_self_loops, self.aggregation = add_self_loops, aggregation
         # The original GAT code (PetarV-/GAT, attn_head) drops the input once per head and
         # drops W h again before the weighted sum (the scores use the undropped W h).
         # Both are off by default, as in PyG; the paper's models turn them on.
         self.input_dropout, self.value_dropout = input_dropout, value_dropout
-        total = heads * out_features if concat else out_features
-        self.lin = nn.Linear(in_features, heads * out_features, bias=False)  # W
-        self.att_src = nn.Parameter(torch.empty(1, heads, out_features))  # a_src
-        self.att_dst = nn.Parameter(torch.empty(1, heads, out_features))  # a_dst
-        self.res = nn.Linear(in_features, total, bias=False) if residual else None
+        F_src, F_dst = self.in_channels if pair else (in_channels, in_channels)
+        HC, total = heads * out_channels, heads * out_channels if concat else out_channels
+        # W: one matrix for one node set, or one per node set (PyG's lin_src, lin_dst).
+        self.lin = None if pair else nn.Linear(F_src, HC, bias=False)
+        self.lin_src = nn.Linear(F_src, HC, bias=False) if pair else None
+        self.lin_dst = nn.Linear(F_dst, HC, bias=False) if pair else None
+        self.att_src = nn.Parameter(torch.empty(1, heads, out_channels))  # a_src
+        self.att_dst = nn.Parameter(torch.empty(1, heads, out_channels))  # a_dst
+        self.res = nn.Linear(F_dst, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
         self.att_bias = nn.Parameter(torch.zeros(1, heads)) if attention_bias else None  # b
         self.per_head_init = per_head_init
-        self._cache = GraphCache()  # the sorted edges of the last edge_index seen
+        self._cache = GraphCache()  # the sorted edges of the last graph seen
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.per_head_init:
-            C, F_ = self.out_features, self.in_features
-            with torch.no_grad():
-                self.lin.weight.uniform_(-math.sqrt(6.0 / (F_ + C)), math.sqrt(6.0 / (F_ + C)))
-                for a in (self.att_src, self.att_dst):
-                    a.uniform_(-math.sqrt(6.0 / (C + 1)), math.sqrt(6.0 / (C + 1)))
-        else:
-            nn.init.xavier_uniform_(self.lin.weight)
-            glorot_(self.att_src)
-            glorot_(self.att_dst)
+        C = self.out_channels
+        for lin in (self.lin, self.lin_src, self.lin_dst):
+            if lin is None:
+                continue
+            if self.per_head_init:
+                bound = math.sqrt(6.0 / (lin.in_features + C))  # one head's C x F matrix
+                nn.init.uniform_(lin.weight, -bound, bound)
+            else:
+                nn.init.xavier_uniform_(lin.weight)
+        for a in (self.att_src, self.att_dst):
+            if self.per_head_init:
+                nn.init.uniform_(a, -math.sqrt(6.0 / (C + 1)), math.sqrt(6.0 / (C + 1)))
+            else:
+                glorot_(a)
         if self.att_bias is not None:
             nn.init.zeros_(self.att_bias)
         if self.res is not None:
@@ -146,23 +177,25 @@ class GATConv(nn.Module):
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
-    def attend(self, x: Tensor, edge_index: Tensor,
+    def attend(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor,
                return_alpha: bool = True) -> tuple[Tensor, Tensor, Tensor]:
         """Equations (1)-(4) per head, before the heads are merged.
 
-        Returns ``(out, edge_index', alpha)``, ``out`` of shape ``(N, H, C)`` and
+        Returns ``(out, edge_index', alpha)``, ``out`` of shape ``(N_dst, H, C)`` and
         ``alpha`` of shape ``(E', H)`` in the order of ``edge_index'`` (with
         ``return_alpha=False`` the fast path may leave ``alpha`` sorted by target).
         """
-        N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
-        check_features(x, self.in_features, type(self).__name__)
-        edges = self._edges(edge_index, N)
-        # 1) project: z_i = W h_i, one C-wide vector per head.
-        z = self._project(x, self.lin.weight)  # (N, H, C)
+        x_src, x_dst = self.node_pair(x)
+        edges = self._edges(edge_index, x_src.shape[0], x_dst.shape[0])
+        # 1) project: z_i = W h_i, one C-wide vector per head (targets: their own W if asked).
+        z_src = self._project(x_src, (self.lin or self.lin_src).weight)  # (N_src, H, C)
+        z_dst = (z_src if x_dst is x_src and self.lin is not None
+                 else self._project(x_dst, (self.lin or self.lin_dst).weight))  # (N_dst, H, C)
         # 2)-4) score each edge, edge softmax over the edges into i, aggregate.
-        out, alpha = gat_attention(z, z, self.att_src, self.att_dst, edges, att_bias=self.att_bias,
-                                   negative_slope=self.negative_slope, dropout=self.dropout,
-                                   value_dropout=self.value_dropout, training=self.training)
+        out, alpha = gat_attention(z_src, z_dst, self.att_src, self.att_dst, edges,
+                                   att_bias=self.att_bias, negative_slope=self.negative_slope,
+                                   dropout=self.dropout, value_dropout=self.value_dropout,
+                                   training=self.training)
         return out, edges.edge_index, edges.in_edge_order(alpha) if return_alpha else alpha
 
     def _project(self, x: Tensor, weight: Tensor) -> Tensor:
@@ -171,7 +204,7 @@ class GATConv(nn.Module):
         Shapes:
             x: (N, F), dense or sparse; weight: (H * C, F) -> (N, H, C).
         """
-        H, C = self.heads, self.out_features
+        H, C = self.heads, self.out_channels
         if not (self.training and self.input_dropout > 0):
             return linear(x, weight).view(x.shape[0], H, C)  # (N, F) @ (F, H*C) -> (N, H, C)
         if x.is_cuda and x.layout == torch.sparse_csr:
@@ -183,19 +216,23 @@ class GATConv(nn.Module):
             [linear(feature_dropout(x, self.input_dropout), weights[h]) for h in range(H)], dim=1,
         )  # H x ((N, F) @ (F, C)) -> (N, H, C)
 
-    def _edges(self, edge_index: Tensor, num_nodes: int) -> EdgeSet:
-        """The checked, looped (and, on the fast path, sorted) edges; once per edge_index."""
-        return self._cache.get(edge_index, num_nodes, lambda: prepare_edges(
-            edge_index, num_nodes, loops=self.add_self_loops, sort=self.aggregation == "sparse",
-            where=f"{type(self).__name__} edge_index"))
+    def _edges(self, edge_index: Tensor, num_src: int, num_dst: int) -> EdgeSet:
+        """The checked, looped (and, on the fast path, sorted) edges; once per graph."""
+        return self._cache.get(edge_index, (num_src, num_dst), lambda: prepare_edges(
+            edge_index, num_src, num_dst, loops=self.add_self_loops,
+            sort=self.aggregation == "sparse", where=f"{type(self).__name__} edge_index"))
 
-    def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False):
-        out, edge_index, alpha = self.attend(x, edge_index, return_attention)  # (N, H, C)
-        out = merge_heads(out, self.concat, self._residual(x), self.bias)  # (N, H*C) or (N, C)
-        return (out, (edge_index, alpha)) if return_attention else out
+    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, *,
+                return_attention_weights: bool | None = None,
+                return_attention: bool | None = None):
+        want = self.wants_attention(type(self).__name__, return_attention_weights, return_attention)
+        out, edge_index, alpha = self.attend(x, edge_index, want)  # (N_dst, H, C)
+        out = merge_heads(out, self.concat, self._residual(x), self.bias)  # (N_dst, H*C) or (N_dst, C)
+        return (out, (edge_index, alpha)) if want else out
 
-    def _residual(self, x: Tensor) -> Tensor | None:
-        return None if self.res is None else linear(x, self.res.weight)
+    def _residual(self, x: Tensor | tuple[Tensor, Tensor]) -> Tensor | None:
+        x_dst = x[1] if isinstance(x, (tuple, list)) else x
+        return None if self.res is None else linear(x_dst, self.res.weight)
 
     def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,
                         dropout: float, training: bool) -> Tensor:
@@ -208,12 +245,12 @@ class GATConv(nn.Module):
         Shapes:
             x: (N, F) shared or (N, R, F) per seed -> (N, R, H * C) or (N, R, C).
         """
-        if self.res is not None or (self.input_dropout > 0 and dropout > 0):
-            raise ValueError(f"{type(self).__name__} with a residual, or with both the model's "
-                             "and per-head input dropout, is not stacked")
+        if self.res is not None or self.lin is None or (self.input_dropout > 0 and dropout > 0):
+            raise ValueError(f"{type(self).__name__} with a residual, two input widths, or both "
+                             "the model's and per-head input dropout is not stacked")
         weight = params["lin.weight"]
-        R, H, C = weight.shape[0], self.heads, self.out_features
-        edges = self._edges(edge_index, x.shape[0])
+        R, H, C = weight.shape[0], self.heads, self.out_channels
+        edges = self._edges(edge_index, x.shape[0], x.shape[0])
         per_head = self.input_dropout > 0
         z = stacked_linear(x, weight.view(R, H, C, -1), self.input_dropout if per_head else dropout,
                            training, per_head)  # (N, R, H, C)
@@ -224,6 +261,6 @@ class GATConv(nn.Module):
         return merge_heads(out, self.concat, bias=params.get("bias"))  # (N, R, H*C) or (N, R, C)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_features}, {self.out_features}, heads={self.heads}, "
+        return (f"{self.in_channels}, {self.out_channels}, heads={self.heads}, "
                 f"concat={self.concat}, dropout={self.dropout}, "
                 f"add_self_loops={self.add_self_loops}, residual={self.res is not None}")

@@ -37,22 +37,34 @@ class GatedGATConv(GATConv):
 
     Args:
         gate_features: width ``M`` of the max-pooled neighbour projection ``W_m x_j``.
-        Others: as :class:`gattut.graph.gat.GATConv`.
+        Others: as :class:`gattut.graph.gat.GATConv` (one node set only).
 
     Shapes:
         x: (N, F), dense or sparse; edge_index: (2, E) -> out: (N, H * C) if concat else (N, C);
-        with ``return_attention`` also (edge_index', alpha: (E', H)) and the gates are kept in
-        ``self.last_gate``: (N, H).
+        with ``return_attention_weights`` also (edge_index', alpha: (E', H)) and the gates are
+        kept in ``self.last_gate``: (N, H).
     """
 
-    def __init__(self, in_features: int, out_features: int, heads: int = 1,
-                 gate_features: int = 16, **kwargs):
-        super().__init__(in_features, out_features, heads=heads, **kwargs)
-        self.gate_x = nn.Linear(in_features, heads)  # W_x and the bias b_g
-        self.gate_pool = nn.Linear(in_features, gate_features, bias=False)  # W_m
+    def __init__(self, in_channels: int | None = None, out_channels: int | None = None,
+                 heads: int = 1, gate_features: int = 16, **kwargs):
+        super().__init__(in_channels, out_channels, heads=heads, **kwargs)
+        if isinstance(self.in_channels, tuple):
+            raise ValueError("GatedGATConv takes one node set: in_channels must be an int")
+        if not isinstance(gate_features, int) or isinstance(gate_features, bool) or gate_features < 1:
+            raise ValueError(f"GatedGATConv: gate_features must be an int >= 1, got {gate_features!r}")
+        F_ = self.in_channels
+        self.gate_x = nn.Linear(F_, heads)  # W_x and the bias b_g
+        self.gate_pool = nn.Linear(F_, gate_features, bias=False)  # W_m
         self.gate_max = nn.Linear(gate_features, heads, bias=False)  # W_p
-        self.gate_mean = nn.Linear(in_features, heads, bias=False)  # W_a
+        self.gate_mean = nn.Linear(F_, heads, bias=False)  # W_a
         self.last_gate: Tensor | None = None
+
+    def reset_parameters(self) -> None:
+        """GATConv's parameters, then the gate's (absent while GATConv's constructor runs)."""
+        super().reset_parameters()
+        for name in ("gate_x", "gate_pool", "gate_max", "gate_mean"):
+            if name in self._modules:
+                self._modules[name].reset_parameters()
 
     def gate(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """``g = sigmoid(W_x x_i + W_p max_j W_m x_j + W_a mean_j x_j + b_g)`` over ``edge_index``.
@@ -67,9 +79,16 @@ class GatedGATConv(GATConv):
         own = linear(x, self.gate_x.weight, self.gate_x.bias)  # (N, H)
         return torch.sigmoid(own + self.gate_max(pooled) + mean)  # (N, H)
 
-    def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False):
-        out, edge_index, alpha = self.attend(x, edge_index, return_attention)  # (N, H, C)
+    def forward(self, x: Tensor, edge_index: Tensor, *,
+                return_attention_weights: bool | None = None,
+                return_attention: bool | None = None):
+        if isinstance(x, (tuple, list)):
+            raise ValueError("GatedGATConv takes one node set: x of shape (N, F), not a pair")
+        want = self.wants_attention("GatedGATConv", return_attention_weights, return_attention)
+        out, edge_index, alpha = self.attend(x, edge_index, want)  # (N, H, C)
         g = self.gate(x, edge_index)  # (N, H)
         self.last_gate = g.detach()
         out = merge_heads(out * g.unsqueeze(-1), self.concat, self._residual(x), self.bias)
-        return (out, (edge_index, alpha)) if return_attention else out
+        return (out, (edge_index, alpha)) if want else out
+
+    forward_stacked = None  # the gate has no stacked version: a model of these does not stack

@@ -20,15 +20,22 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gattut.graph.attend import EdgeSet, gatv2_attention, merge_heads, prepare_edges
-from gattut.graph.features import check_features, linear, stacked_linear
+from gattut.graph.attend import (
+    EdgeSet,
+    LayerArgs,
+    check_layer_args,
+    gatv2_attention,
+    merge_heads,
+    prepare_edges,
+)
+from gattut.graph.features import linear, stacked_linear
 from gattut.graph.gat import glorot_
 from gattut.graph.spmm import GraphCache
 
 __all__ = ["GATv2Conv"]
 
 
-class GATv2Conv(nn.Module):
+class GATv2Conv(LayerArgs, nn.Module):
     """Multi-head GATv2 on an edge list; parameters named as in PyG (``lin_l``, ``lin_r``, ``att``).
 
     .. math::
@@ -38,58 +45,77 @@ class GATv2Conv(nn.Module):
 
     ``W_l`` (``lin_l``) transforms sources ``j`` and is also the message;
     ``W_r`` (``lin_r``) transforms targets ``i``. Both carry a bias, as in PyG.
+    Bipartite input ``x = (x_src, x_dst)``, ``in_channels=(F_src, F_dst)``, and the
+    self-loops of two node sets work as in :class:`gattut.graph.gat.GATConv`.
 
     Args:
-        in_features, out_features, heads, concat, negative_slope, dropout, add_self_loops,
-        bias, residual: as :class:`gattut.graph.gat.GATConv`.
+        in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops,
+        bias, residual: as :class:`gattut.graph.gat.GATConv` (old names accepted as there).
         share_weights: use one matrix for sources and targets (``W_l = W_r``).
 
     Shapes:
-        x: (N, F), dense or sparse; edge_index: (2, E) -> out: (N, H * C) if concat else (N, C);
-        with ``return_attention`` also (edge_index', alpha: (E', H)).
+        x: (N, F), dense or sparse, or (x_src: (N_src, F_src), x_dst: (N_dst, F_dst));
+        edge_index: (2, E) -> out: (N_dst, H * C) if concat else (N_dst, C);
+        with ``return_attention_weights`` also (edge_index', alpha: (E', H)).
     """
 
-    def __init__(self, in_features: int, out_features: int, heads: int = 1, concat: bool = True,
+    def __init__(self, in_channels: int | tuple[int, int] | None = None,
+                 out_channels: int | None = None, heads: int = 1, concat: bool = True,
                  negative_slope: float = 0.2, dropout: float = 0.0, add_self_loops: bool = True,
-                 bias: bool = True, residual: bool = False, share_weights: bool = False):
+                 bias: bool = True, residual: bool = False, share_weights: bool = False, *,
+                 in_features: int | None = None, out_features: int | None = None):
         super().__init__()
-        self.in_features, self.out_features, self.heads = in_features, out_features, heads
+        in_channels, out_channels = self.channels("GATv2Conv", in_channels, out_channels,
+                                                  in_features, out_features)
+        check_layer_args("GATv2Conv", in_channels, out_channels, heads, negative_slope, pair=True,
+                         dropout=dropout)
+        pair = isinstance(in_channels, (tuple, list))
+        self.in_channels = tuple(in_channels) if pair else in_channels
+        self.out_channels, self.heads = out_channels, heads
         self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
         self.add_self_loops, self.share_weights = add_self_loops, share_weights
-        total = heads * out_features if concat else out_features
-        self.lin_l = nn.Linear(in_features, heads * out_features, bias=bias)  # W_l, sources j
-        self.lin_r = (self.lin_l if share_weights
-                      else nn.Linear(in_features, heads * out_features, bias=bias))  # W_r, targets i
-        self.att = nn.Parameter(torch.empty(1, heads, out_features))
-        self.res = nn.Linear(in_features, total, bias=False) if residual else None
-        self.bias = nn.Parameter(torch.zeros(total)) if bias else None
+        F_src, F_dst = self.in_channels if pair else (in_channels, in_channels)
+        HC, total = heads * out_channels, heads * out_channels if concat else out_channels
+        self.lin_l = nn.Linear(F_src, HC, bias=bias)  # W_l, sources j
+        self.lin_r = self.lin_l if share_weights else nn.Linear(F_dst, HC, bias=bias)  # W_r, targets i
+        self.att = nn.Parameter(torch.empty(1, heads, out_channels))
+        self.res = nn.Linear(F_dst, total, bias=False) if residual else None
+        self.bias = nn.Parameter(torch.empty(total)) if bias else None
+        self._cache = GraphCache()  # the sorted edges of the last graph seen
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
         for lin in (self.lin_l, self.lin_r, self.res):
             if lin is not None:
                 nn.init.xavier_uniform_(lin.weight)
                 if lin.bias is not None:
                     nn.init.zeros_(lin.bias)
         glorot_(self.att)
-        self._cache = GraphCache()  # the sorted edges of the last edge_index seen
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
 
-    def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False):
-        N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
-        H, C = self.heads, self.out_features
-        check_features(x, self.in_features, "GATv2Conv")
-        edges = self._edges(edge_index, N)
+    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, *,
+                return_attention_weights: bool | None = None,
+                return_attention: bool | None = None):
+        want = self.wants_attention("GATv2Conv", return_attention_weights, return_attention)
+        x_src, x_dst = self.node_pair(x)
+        N_src, N_dst, H, C = x_src.shape[0], x_dst.shape[0], self.heads, self.out_channels
+        edges = self._edges(edge_index, N_src, N_dst)
         # 1) project sources (W_l h_j, also the message) and targets (W_r h_i).
-        x_l = linear(x, self.lin_l.weight, self.lin_l.bias).view(N, H, C)  # (N, H, C)
-        x_r = x_l if self.share_weights else linear(x, self.lin_r.weight, self.lin_r.bias).view(N, H, C)
+        x_l = linear(x_src, self.lin_l.weight, self.lin_l.bias).view(N_src, H, C)  # (N_src, H, C)
+        x_r = (x_l if self.share_weights and x_dst is x_src
+               else linear(x_dst, self.lin_r.weight, self.lin_r.bias).view(N_dst, H, C))
         # 2)-4) dynamic scores, edge softmax, aggregate the source messages.
         out, alpha = gatv2_attention(x_l, x_r, self.att, edges, negative_slope=self.negative_slope,
-                                     dropout=self.dropout, training=self.training)  # (N, H, C)
-        residual = None if self.res is None else linear(x, self.res.weight)
-        out = merge_heads(out, self.concat, residual, self.bias)  # (N, H*C) or (N, C)
-        return (out, (edges.edge_index, edges.in_edge_order(alpha))) if return_attention else out
+                                     dropout=self.dropout, training=self.training)  # (N_dst, H, C)
+        residual = None if self.res is None else linear(x_dst, self.res.weight)
+        out = merge_heads(out, self.concat, residual, self.bias)  # (N_dst, H*C) or (N_dst, C)
+        return (out, (edges.edge_index, edges.in_edge_order(alpha))) if want else out
 
-    def _edges(self, edge_index: Tensor, num_nodes: int) -> EdgeSet:
-        """The checked, looped and sorted edges; once per edge_index (see GraphCache)."""
-        return self._cache.get(edge_index, num_nodes, lambda: prepare_edges(
-            edge_index, num_nodes, loops=self.add_self_loops, where="GATv2Conv edge_index"))
+    def _edges(self, edge_index: Tensor, num_src: int, num_dst: int) -> EdgeSet:
+        """The checked, looped and sorted edges; once per graph (see GraphCache)."""
+        return self._cache.get(edge_index, (num_src, num_dst), lambda: prepare_edges(
+            edge_index, num_src, num_dst, loops=self.add_self_loops, where="GATv2Conv edge_index"))
 
     def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,
                         dropout: float, training: bool) -> Tensor:
@@ -100,8 +126,8 @@ class GATv2Conv(nn.Module):
         """
         if self.res is not None or self.share_weights:
             raise ValueError("GATv2Conv with a residual or shared weights is not stacked")
-        N, H, C = x.shape[0], self.heads, self.out_features
-        edges = self._edges(edge_index, N)
+        N, H, C = x.shape[0], self.heads, self.out_channels
+        edges = self._edges(edge_index, N, N)
         # W_l and W_r in one product, so that both see the same input mask.
         w = torch.cat([params["lin_l.weight"], params["lin_r.weight"]], 1)  # (R, 2*H*C, F)
         lr = stacked_linear(x, w.unsqueeze(1), dropout, training).squeeze(2)  # (N, R, 2*H*C)

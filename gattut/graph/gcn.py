@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gattut.graph.attend import prepare_edges
+from gattut.graph.attend import LayerArgs, check_layer_args, prepare_edges
 from gattut.graph.features import check_features, linear, stacked_linear
 from gattut.graph.ops import sym_norm
 from gattut.graph.spmm import EdgeCSR, GraphCache, spmm_csr
@@ -22,14 +22,14 @@ from gattut.graph.spmm import EdgeCSR, GraphCache, spmm_csr
 __all__ = ["GCNConv"]
 
 
-class GCNConv(nn.Module):
+class GCNConv(LayerArgs, nn.Module):
     """Graph convolution with the symmetric normalisation ``1/c_ij``.
 
     Equal to PyG's ``GCNConv`` with copied weights (same names: ``lin.weight``, ``bias``).
 
     Args:
-        in_features: ``F``.
-        out_features: ``C``.
+        in_channels: ``F`` (old name ``in_features``, keyword).
+        out_channels: ``C`` (old name ``out_features``, keyword).
         bias: add a learned bias after the aggregation.
         add_self_loops: replace existing loops by one ``i -> i`` per node (PyG's default).
 
@@ -37,19 +37,28 @@ class GCNConv(nn.Module):
         x: (N, F), dense or sparse; edge_index: (2, E) -> out: (N, C).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 add_self_loops: bool = True):
+    def __init__(self, in_channels: int | None = None, out_channels: int | None = None,
+                 bias: bool = True, add_self_loops: bool = True, *,
+                 in_features: int | None = None, out_features: int | None = None):
         super().__init__()
-        self.in_features, self.out_features = in_features, out_features
+        in_channels, out_channels = self.channels("GCNConv", in_channels, out_channels,
+                                                  in_features, out_features)
+        check_layer_args("GCNConv", in_channels, out_channels)
+        self.in_channels, self.out_channels = in_channels, out_channels
         self.add_self_loops = add_self_loops
-        self.lin = nn.Linear(in_features, out_features, bias=False)
-        self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
+        self.lin = nn.Linear(in_channels, out_channels, bias=False)
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self._cache = GraphCache()  # sorted edges and weights of the last graph seen
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
         nn.init.xavier_uniform_(self.lin.weight)
-        self._cache = GraphCache()  # sorted edges and weights of the last edge_index seen
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
-        check_features(x, self.in_features, "GCNConv")
+        check_features(x, self.in_channels, "GCNConv")
         z = linear(x, self.lin.weight)  # (N, F) @ (F, C) -> (N, C)
         csr, weight = self._edges(edge_index, N)
         out = spmm_csr(csr, weight.to(z.dtype), z)  # (N, C): sum_j z_j / c_ij
@@ -79,4 +88,4 @@ class GCNConv(nn.Module):
         return out if "bias" not in params else out + params["bias"]
 
     def extra_repr(self) -> str:
-        return f"{self.in_features}, {self.out_features}, add_self_loops={self.add_self_loops}"
+        return f"{self.in_channels}, {self.out_channels}, add_self_loops={self.add_self_loops}"

@@ -85,7 +85,7 @@ class StackedModel(nn.Module):
                 raise ValueError(f"stack_models: model {k} has other parameter shapes than model 0")
         layers = [getattr(first, n, None) for n in getattr(first, "layer_names", ())]
         if not isinstance(first, LayerSequence) or not all(
-                hasattr(layer, "forward_stacked") for layer in layers):
+                callable(getattr(layer, "forward_stacked", None)) for layer in layers):
             raise ValueError(f"stack_models: a {kind.__name__} cannot be stacked; it needs the "
                              "shape of gattut.graph.models.LayerSequence and layers with "
                              "forward_stacked (GATConv, GATv2Conv, GCNConv, Linear)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -52,3 +54,24 @@ def test_rejects_wrong_mask_shape():
 def test_rejects_out_of_range_edge_index():
     with pytest.raises(ValueError, match="DenseGATConv edge_index has node id 9"):
         DenseGATConv(5, 3)(torch.randn(4, 5), torch.tensor([[0, 9], [1, 2]]))
+
+
+def test_duplicate_edges_warn_because_the_mask_counts_them_once():
+    edge_index = torch.tensor([[0, 1, 1, 2], [1, 2, 2, 0]])  # 1 -> 2 twice
+    layer = DenseGATConv(5, 3)
+    with pytest.warns(UserWarning, match="duplicate edges"):
+        layer(torch.randn(3, 5), edge_index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a self-loop next to add_self_loops is not a duplicate
+        layer(torch.randn(3, 5), torch.tensor([[0, 1, 1], [1, 2, 1]]))
+
+
+def test_reset_parameters_and_pyg_names():
+    layer = DenseGATConv(in_channels=5, out_channels=3, heads=2, residual=True)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.fill_(7.0)
+    layer.reset_parameters()
+    assert all(not (p == 7.0).any() for p in layer.parameters())
+    out, weights = layer(torch.randn(3, 5), torch.tensor([[0], [1]]), return_attention_weights=True)
+    assert out.shape == (3, 6) and weights.shape == (2, 3, 3)

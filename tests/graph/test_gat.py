@@ -270,3 +270,89 @@ def test_grouped_input_dropout_path_draws_a_mask_per_head(monkeypatch):
                                           x.shape)
         z_loop.append(dropped.to_dense() @ layer.lin.weight.view(4, 3, 5)[h].T)
     torch.testing.assert_close(z, torch.stack(z_loop, dim=1))
+
+
+# --- PyG's names and bipartite input ------------------------------------------------------------
+
+def _bipartite(seed=0, N_src=7, N_dst=4, E=12):
+    """Targets are the first N_dst sources (a sampler's layout), with a duplicate and a loop."""
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(0, N_src, (E,), generator=g)
+    dst = torch.randint(0, N_dst, (E,), generator=g)
+    edge_index = torch.cat([torch.stack([src, dst]), torch.tensor([[5, 5, 2], [1, 1, 2]])], dim=1)
+    return torch.randn(N_src, 5, generator=g), torch.randn(N_dst, 3, generator=g), edge_index
+
+
+@pytest.mark.parametrize("loops", [True, False])
+@pytest.mark.parametrize("concat", [True, False])
+@pytest.mark.parametrize("widths", [5, (5, 3)])
+def test_bipartite_equals_pyg(loops, concat, widths):
+    """x = (x_src, x_dst): outputs for the targets, attention on the same edges, and gradients."""
+    nn = pytest.importorskip("torch_geometric.nn")
+    x_src, x_dst, edge_index = _bipartite()
+    if widths == 5:
+        x_dst = x_src[:4].clone()
+    torch.manual_seed(0)
+    ours = GATConv(widths, 3, heads=2, concat=concat, add_self_loops=loops, residual=True)
+    with torch.no_grad():
+        ours.bias.uniform_(-1, 1)
+    ref = nn.GATConv(widths, 3, heads=2, concat=concat, add_self_loops=loops, residual=True)
+    ref.load_state_dict(ours.state_dict())
+    out, (ei, alpha) = ours((x_src, x_dst), edge_index, return_attention_weights=True)
+    out_ref, (ei_ref, alpha_ref) = ref((x_src, x_dst), edge_index, return_attention_weights=True)
+    assert out.shape == (4, 6 if concat else 3)
+    torch.testing.assert_close(out, out_ref, rtol=1e-5, atol=1e-5)
+    assert ei.tolist() == ei_ref.tolist()
+    torch.testing.assert_close(alpha, alpha_ref, rtol=1e-5, atol=1e-5)
+    g = torch.randn_like(out)
+    for a, b in zip(torch.autograd.grad(out, list(ours.parameters()), g),
+                    torch.autograd.grad(out_ref, list(ref.parameters()), g)):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_bipartite_of_one_graph_is_the_graph(tricky_edges):
+    """(x, x) with every node a target is the one-graph layer, on both paths."""
+    edge_index, N = tricky_edges
+    x = torch.randn(N, 5)
+    for aggregation in ("sparse", "gather"):
+        layer = GATConv(5, 3, heads=2, aggregation=aggregation)
+        torch.testing.assert_close(layer((x, x.clone()), edge_index), layer(x, edge_index))
+
+
+def test_bipartite_loops_need_targets_to_be_the_first_sources():
+    layer = GATConv((5, 3), 2)
+    with pytest.raises(ValueError, match="targets to be the first sources; got 6 targets"):
+        layer((torch.randn(4, 5), torch.randn(6, 3)), torch.tensor([[0], [1]]))
+    with pytest.raises(ValueError, match="target node id 5 but there are only 4 target nodes"):
+        GATConv((5, 3), 2, add_self_loops=False)(
+            (torch.randn(6, 5), torch.randn(4, 3)), torch.tensor([[0], [5]]))
+
+
+def test_pyg_argument_names_and_old_names_agree():
+    torch.manual_seed(0)
+    new = GATConv(in_channels=5, out_channels=3, heads=2)
+    torch.manual_seed(0)
+    old = GATConv(in_features=5, out_features=3, heads=2)
+    assert (new.in_features, new.out_features) == (new.in_channels, new.out_channels) == (5, 3)
+    x, edge_index = torch.randn(4, 5), torch.tensor([[0, 1], [1, 2]])
+    a = new(x, edge_index, return_attention_weights=True)
+    b = old(x, edge_index, return_attention=True)
+    torch.testing.assert_close(a[0], b[0])
+    torch.testing.assert_close(a[1][1], b[1][1])
+    with pytest.raises(TypeError, match="positional"):
+        new(x, edge_index, True)  # PyG's third positional argument is edge_attr
+    with pytest.raises(TypeError, match="not both"):
+        GATConv(5, 3, in_features=5)
+    with pytest.raises(ValueError, match="disagree"):
+        new(x, edge_index, return_attention_weights=True, return_attention=False)
+
+
+def test_reset_parameters_redraws_everything():
+    torch.manual_seed(0)
+    layer = GATConv((5, 4), 3, heads=2, residual=True, attention_bias=True)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.fill_(7.0)
+    layer.reset_parameters()
+    for name, p in layer.named_parameters():
+        assert not (p == 7.0).any(), name

@@ -56,3 +56,39 @@ def test_dynamic_attention_can_reorder_neighbours():
 def test_rejects_bad_edge_index():
     with pytest.raises(ValueError, match="GATv2Conv edge_index has negative node id"):
         GATv2Conv(5, 3)(torch.randn(4, 5), torch.tensor([[0, -3], [1, 2]]))
+
+
+@pytest.mark.parametrize("loops", [True, False])
+@pytest.mark.parametrize("widths", [5, (5, 3)])
+def test_bipartite_equals_pyg(loops, widths):
+    """x = (x_src, x_dst), targets the first sources: outputs, attention and gradients."""
+    nn = pytest.importorskip("torch_geometric.nn")
+    g = torch.Generator().manual_seed(1)
+    x_src = torch.randn(7, 5, generator=g)
+    x_dst = x_src[:4].clone() if widths == 5 else torch.randn(4, 3, generator=g)
+    edge_index = torch.stack([torch.randint(0, 7, (14,), generator=g),
+                              torch.randint(0, 4, (14,), generator=g)])
+    torch.manual_seed(0)
+    ours = GATv2Conv(widths, 3, heads=2, add_self_loops=loops, residual=True)
+    ref = nn.GATv2Conv(widths, 3, heads=2, add_self_loops=loops, residual=True)
+    ref.load_state_dict(ours.state_dict())
+    out, (ei, alpha) = ours((x_src, x_dst), edge_index, return_attention_weights=True)
+    out_ref, (ei_ref, alpha_ref) = ref((x_src, x_dst), edge_index, return_attention_weights=True)
+    assert out.shape == (4, 6)
+    torch.testing.assert_close(out, out_ref, rtol=1e-5, atol=1e-5)
+    assert ei.tolist() == ei_ref.tolist()
+    torch.testing.assert_close(alpha, alpha_ref, rtol=1e-5, atol=1e-5)
+    grad = torch.randn_like(out)
+    for a, b in zip(torch.autograd.grad(out, list(ours.parameters()), grad),
+                    torch.autograd.grad(out_ref, list(ref.parameters()), grad)):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_reset_parameters_and_old_names():
+    layer = GATv2Conv(in_features=5, out_features=3, heads=2, residual=True)
+    assert (layer.in_channels, layer.out_channels) == (5, 3)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.fill_(7.0)
+    layer.reset_parameters()
+    assert all(not (p == 7.0).any() for p in layer.parameters())
