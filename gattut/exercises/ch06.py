@@ -81,7 +81,7 @@ def check_to_torch(fn: Callable) -> str:
         raise ExerciseError("out_proj.weight and out_proj.bias must be copied from ours.out_proj")
     real = torch.tensor([[True] * 5, [True] * 3 + [False] * 2])  # (B, S), True = real key
     with torch.no_grad():
-        expected, expected_weights = ours(x, x, x, key_padding_mask=real)
+        expected, expected_weights = ours(x, x, x, key_mask=real)
         output, weights = theirs(x, x, x, key_padding_mask=~real, average_attn_weights=False)
     expect_shape(weights, (2, H, 5, 5), "torch's per-head weights")
     expect_close(weights, expected_weights, "torch's weights")

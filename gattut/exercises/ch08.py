@@ -72,7 +72,7 @@ def check_encoder_layer(fn: Callable) -> str:
         expected = layer(x, src_mask)
 
         def attend(h, mask=src_mask):
-            return layer.self_attn(h, h, h, key_padding_mask=mask)[0]
+            return layer.self_attn(h, h, h, key_mask=mask)[0]
 
         post = layer.norm1(x + attend(x))
         post = layer.norm2(post + layer.ff(post))
@@ -83,7 +83,7 @@ def check_encoder_layer(fn: Callable) -> str:
     mistakes = [
         (post, "this is post-norm, LayerNorm(x + sublayer(x)); the layer is pre-norm: "
                "x + sublayer(LayerNorm(x))"),
-        (no_mask, "the padding is attended to: pass key_padding_mask=src_mask to self_attn"),
+        (no_mask, "the padding is attended to: pass key_mask=src_mask to self_attn"),
         (no_residual, "the residual connections are missing: add the sub-layer's output to x"),
     ]  # fmt: skip
     for wrong, words in mistakes:

@@ -154,6 +154,15 @@ def path_leaks(notebook: dict, name: str = "notebook", paths: list[str] | None =
     return problems
 
 
+def raw_tables_on_page(html: str, name: str = "page") -> list[str]:
+    """A Markdown table that reached the built page as text (outside code blocks)."""
+    prose = re.sub(r"<pre\b.*?</pre>", "", html, flags=re.DOTALL)
+    text = re.sub(r"<[^>]+>", "", prose)
+    if RAW_TABLE.search(text):
+        return [f"{name}: a Markdown table shows as raw pipes on the built page"]
+    return []
+
+
 def raw_tables(notebook: dict, name: str = "notebook") -> list[str]:
     """Printed text that is a Markdown table (it shows as pipes, not as a table)."""
     problems = []

@@ -73,6 +73,8 @@ def test_no_machine_path_in_outputs(name):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_tables_render_as_tables(name):
     assert bc.raw_tables(_executed(name), name) == []
+    page = bc.HTML / "notebooks" / f"{name}.html"
+    assert bc.raw_tables_on_page(page.read_text(), name) == []
 
 
 # The checks can fail -----------------------------------------------------------------
@@ -146,3 +148,7 @@ def test_table_check_can_fail():
     )
     assert bc.raw_tables(raw) != []
     assert bc.raw_tables(shown) == []
+    # On the page: pipes in a paragraph fail, a real table or pipes inside code pass.
+    assert bc.raw_tables_on_page("<p>| a | b |\n| --- | --- |\n| 1 | 2 |</p>") != []
+    assert bc.raw_tables_on_page("<table><tr><td>a</td></tr></table>") == []
+    assert bc.raw_tables_on_page("<pre>print('| --- |')</pre>") == []

@@ -40,7 +40,7 @@ def test_decoder_mask_checker_explains_mistakes(wrong, words):
 
 def _encoder_layer(x, src_mask, layer, *, pre=True, masked=True, residual=True):
     def attend(h):
-        return layer.self_attn(h, h, h, key_padding_mask=src_mask if masked else None)[0]
+        return layer.self_attn(h, h, h, key_mask=src_mask if masked else None)[0]
 
     if not pre:
         x = layer.norm1(x + attend(x))
