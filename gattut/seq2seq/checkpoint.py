@@ -1,11 +1,12 @@
 """Checkpoints: weights + vocabularies + model config, written atomically.
 
-A checkpoint is written to a temporary file in the same folder and then moved
-over the old one with ``os.replace``, which is atomic: a crash while saving
-leaves the previous checkpoint whole, never a half-written file.
-
-The file holds only tensors and plain Python data (no pickled classes), so it
-loads with ``torch.load(..., weights_only=True)``. Loading checks that the
+The file is written and read by :mod:`gattut.train.checkpoint`, the one
+checkpoint module of both trainers: written to a temporary file in the same
+folder and then moved over the old one with ``os.replace`` (a crash while
+saving leaves the previous checkpoint whole), and read with
+``torch.load(..., weights_only=True)``, since it holds only tensors and plain
+Python data. A damaged file is a :class:`CheckpointMismatchError` that says
+what is wrong with it. Loading checks that the
 checkpoint's vocabularies and model config match the ones you give; a
 mismatch is refused with a message that says which one differs and how,
 instead of a shape error deep inside ``load_state_dict`` or, worse, a model
@@ -15,8 +16,6 @@ that silently maps ids to the wrong words.
 from __future__ import annotations
 
 import os
-import pickle
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,12 @@ import torch
 
 from gattut.data.vocab import Vocab
 from gattut.seq2seq.config import Seq2SeqConfig
-from gattut.utils import atomic_write
+from gattut.train.checkpoint import CheckpointMismatchError, read_checkpoint
+from gattut.train.checkpoint import save_checkpoint as write_checkpoint
 
 __all__ = ["CheckpointMismatchError", "save_checkpoint", "load_checkpoint"]
 
 FORMAT = "gattut.seq2seq/1"
-
-
-class CheckpointMismatchError(ValueError):
-    """The checkpoint was made for another vocabulary or another model shape."""
 
 
 def save_checkpoint(
@@ -59,44 +55,7 @@ def save_checkpoint(
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "extra": extra or {},
     }
-    atomic_write(path, lambda f: torch.save(payload, f))
-    return path
-
-
-def _read(path: Path, map_location) -> Any:
-    """``torch.load`` with tensors and plain data only, and errors that say what is wrong.
-
-    torch's own messages for a damaged file are misleading here: a file holding
-    pickled classes is answered with advice to turn the safe loader off, which
-    would not repair a damaged file and would run whatever code the file holds.
-    """
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, not a checkpoint file")
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    if path.stat().st_size == 0:
-        raise CheckpointMismatchError(
-            f"{path} is empty (0 bytes): a save that was cut off before it began. "
-            "Delete it and load an earlier checkpoint, or train again."
-        )
-    try:
-        with warnings.catch_warnings():
-            # A foreign pickle makes torch warn about its protocol before it fails.
-            warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointMismatchError(
-            f"{path} cannot be read by the safe loader, which accepts tensors and plain data "
-            "only: it is corrupt, or it holds Python objects, which a file written by "
-            "save_checkpoint never does. Delete it and load an earlier checkpoint, or train again."
-        ) from None
-    except (RuntimeError, EOFError, KeyError, ValueError, OSError, UnicodeDecodeError) as exc:
-        reason = f"{type(exc).__name__}: {str(exc).split('.')[0]}".rstrip(": ")
-        raise CheckpointMismatchError(
-            f"{path} is not a readable checkpoint ({reason}): it is truncated or corrupt, "
-            "for example a copy that was cut short. Delete it and load an earlier "
-            "checkpoint, or train again."
-        ) from None
+    return write_checkpoint(path, payload)
 
 
 def load_checkpoint(
@@ -114,10 +73,11 @@ def load_checkpoint(
     ``tgt_vocab`` (:class:`Vocab`), ``model`` (the state dict) and ``extra``.
     Raises :class:`CheckpointMismatchError` if ``src_vocab``, ``tgt_vocab``,
     ``config`` or ``model``'s parameter shapes differ from the checkpoint's,
-    or if the file is empty, truncated, corrupt or not a gattut checkpoint;
-    ``FileNotFoundError`` / ``IsADirectoryError`` if ``path`` is not a file.
+    or if the file is a directory, empty, truncated, corrupt or not a gattut
+    checkpoint (read by :func:`gattut.train.checkpoint.read_checkpoint`, the one
+    reader of both trainers); ``FileNotFoundError`` if there is no file.
     """
-    payload = _read(Path(path), map_location)
+    payload = read_checkpoint(path, map_location)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointMismatchError(f"{path} is not a {FORMAT} checkpoint")
     saved_config = Seq2SeqConfig.from_dict(payload["config"])
