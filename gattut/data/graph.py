@@ -142,7 +142,9 @@ class Graph:
                 continue
             if not isinstance(mask, Tensor) or mask.dtype != torch.bool or tuple(mask.shape) != (N,):
                 got = (tuple(mask.shape), mask.dtype) if isinstance(mask, Tensor) else type(mask)
-                raise ValueError(f"Graph.{name} must be a ({N},) bool tensor, got {got}")
+                hint = ("; a 0/1 integer mask would index nodes 0 and 1, use mask.bool()"
+                        if isinstance(mask, Tensor) and not mask.is_floating_point() else "")
+                raise ValueError(f"Graph.{name} must be a ({N},) bool tensor, got {got}{hint}")
         if self.graph_id is not None:
             gid = self.graph_id
             if not isinstance(gid, Tensor) or gid.dtype != torch.long or tuple(gid.shape) != (N,):

@@ -168,6 +168,7 @@ class _BlockCache:
 
     def __init__(self) -> None:
         self._key: tuple | None = None
+        self._refs: tuple[Tensor, Tensor] | None = None  # so that no other tensor takes their memory
         self._value: tuple[Tensor, Tensor] | None = None
 
     def get(self, crow: Tensor, col: Tensor, num_features: int, groups: int) -> tuple[Tensor, Tensor]:
@@ -182,7 +183,7 @@ class _BlockCache:
             big_crow = torch.cat([rows.reshape(-1), end]).to(dtype)  # (G*N + 1,)
             big_col = (col.long().unsqueeze(0) + num_features * offsets.unsqueeze(1))  # (G, nnz)
             self._value = (big_crow, big_col.reshape(-1).to(dtype))  # (G*nnz,)
-            self._key = key
+            self._key, self._refs = key, (crow, col)
         return self._value
 
 

@@ -218,7 +218,8 @@ class GATConv(LayerArgs, nn.Module):
 
     def _edges(self, edge_index: Tensor, num_src: int, num_dst: int) -> EdgeSet:
         """The checked, looped (and, on the fast path, sorted) edges; once per graph."""
-        return self._cache.get(edge_index, (num_src, num_dst), lambda: prepare_edges(
+        key = (num_src, num_dst, self.add_self_loops, self.aggregation)
+        return self._cache.get(edge_index, key, lambda: prepare_edges(
             edge_index, num_src, num_dst, loops=self.add_self_loops,
             sort=self.aggregation == "sparse", where=f"{type(self).__name__} edge_index"))
 

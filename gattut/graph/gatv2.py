@@ -114,7 +114,8 @@ class GATv2Conv(LayerArgs, nn.Module):
 
     def _edges(self, edge_index: Tensor, num_src: int, num_dst: int) -> EdgeSet:
         """The checked, looped and sorted edges; once per graph (see GraphCache)."""
-        return self._cache.get(edge_index, (num_src, num_dst), lambda: prepare_edges(
+        key = (num_src, num_dst, self.add_self_loops)
+        return self._cache.get(edge_index, key, lambda: prepare_edges(
             edge_index, num_src, num_dst, loops=self.add_self_loops, where="GATv2Conv edge_index"))
 
     def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,

@@ -72,7 +72,8 @@ class GCNConv(LayerArgs, nn.Module):
             weight = sym_norm(edges.edge_index, num_nodes, self.lin.weight.dtype)  # (E,): 1/c_ij
             return edges.csr, weight.index_select(0, edges.csr.perm)  # weights in CSR order
 
-        return self._cache.get(edge_index, num_nodes, build)
+        key = (num_nodes, self.add_self_loops, self.lin.weight.dtype)
+        return self._cache.get(edge_index, key, build)
 
     def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,
                         dropout: float, training: bool) -> Tensor:

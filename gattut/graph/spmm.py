@@ -189,27 +189,35 @@ def edge_pair_sum(csr: EdgeCSR, src: Tensor, dst: Tensor) -> Tensor:
 
 
 class GraphCache:
-    """Remembers one value computed from an ``edge_index`` (its sorted form, its GCN weights).
+    """Remembers one value a layer computed from an ``edge_index`` (its sorted form, GCN's weights).
 
-    Transductive training passes the same ``edge_index`` tensor at every
-    step; sorting it again each time would cost as much as the attention.
-    The cache keeps a reference to the tensor it saw (so that no other tensor
-    can take its identity) and its version counter (which every in-place
-    change bumps), and recomputes when either differs.
+    Transductive training passes the same graph at every step; sorting it
+    again each time would cost as much as the attention. The cache returns
+    its value only for the same graph: an ``edge_index`` equal, element by
+    element, to a private copy of the one it was built from (``O(E)``, far
+    less than the sort), with the same ``key`` (node counts and the layer's
+    settings, such as ``add_self_loops``), dtype, device and inference mode.
+    A tensor changed in place, even through a NumPy view that no version
+    counter sees, is another graph and is prepared (and checked) again.
     """
 
     def __init__(self) -> None:
         self._key: tuple | None = None
+        self._edges: Tensor | None = None
         self._value = None
 
-    def get(self, edge_index: Tensor, num_nodes: int, build):
-        key = (edge_index, edge_index._version, num_nodes)
-        cached = self._key
-        if cached is not None and cached[0] is edge_index and cached[1:] == key[1:]:
+    def get(self, edge_index: Tensor, key, build):
+        if not isinstance(edge_index, Tensor):
+            return build()  # build() checks it and says what is wrong
+        # A value built under inference mode holds inference tensors, which autograd
+        # cannot save for a backward pass: the mode is part of the key.
+        full = (key, edge_index.dtype, edge_index.device, tuple(edge_index.shape),
+                torch.is_inference_mode_enabled())
+        if self._key == full and torch.equal(self._edges, edge_index):
             return self._value
-        self._value = build()
-        self._key = key
-        return self._value
+        value = build()
+        self._key, self._edges, self._value = full, edge_index.detach().clone(), value
+        return value
 
 
 def _as_heads(alpha: Tensor, x: Tensor) -> tuple[Tensor, Tensor, bool]:

@@ -62,6 +62,8 @@ __all__ = [
     "make_optimizer",
 ]
 
+_SPLITS = ("train_mask", "val_mask", "test_mask")
+
 # The settings that change the numbers a run produces. A checkpoint written
 # with other values of these is refused on resume (max_epochs may grow).
 _RESULT_FIELDS = ("lr", "weight_decay", "decay_bias", "patience", "seed", "bf16", "batch_size")
@@ -417,6 +419,43 @@ def _for_bf16(graph: Graph, config: TrainConfig) -> Graph:
     return graph.to_dense() if config.bf16 and graph.is_sparse else graph
 
 
+def check_graph(graph: Graph, where: str, masks: Sequence[str] = _SPLITS) -> None:
+    """ValueError unless ``graph`` is a valid Graph with labels and non-empty ``masks``.
+
+    The whole graph is validated again here, where it is used: a field set
+    after construction (a 0/1 ``long`` mask, which indexing would read as
+    node ids) is caught before any training.
+    """
+    if not isinstance(graph, Graph):
+        raise ValueError(f"{where}: expects a gattut Graph, got {type(graph).__name__}")
+    graph.validate()
+    missing = [n for n in ("y", *masks) if getattr(graph, n) is None]
+    if missing:
+        raise ValueError(f"{where} needs a graph with {', '.join(missing)}; it has None")
+    empty = [n for n in masks if not bool(getattr(graph, n).any())]
+    if empty:
+        raise ValueError(f"{where}: {', '.join(empty)} selects no node")
+
+
+@torch.no_grad()
+def check_labels(model: nn.Module, graphs: Sequence[Graph], where: str) -> None:
+    """ValueError unless every graph's ``y`` fits the model's output width ``C``, before epoch 0.
+
+    One forward pass in eval mode on the first graph (no dropout, so no random
+    number is drawn) gives ``C``; class labels must be in ``[0, C)``,
+    multi-labels ``(N, C)``.
+    """
+    model.eval()
+    C = model(graphs[0].x, graphs[0].edge_index).shape[-1]
+    for g in graphs:
+        if g.y.dim() == 2 and g.y.shape[1] != C:
+            raise ValueError(f"{where}: y has {g.y.shape[1]} labels per node but the model gives "
+                             f"{C} outputs")
+        if g.y.dim() == 1 and g.y.numel() and int(g.y.max()) >= C:
+            raise ValueError(f"{where}: label {int(g.y.max())} is out of range for a model with "
+                             f"{C} outputs (classes 0..{C - 1})")
+
+
 def fit_transductive(model: nn.Module, graph: Graph, config: TrainConfig | None = None) -> TrainResult:
     """Train on one graph's ``train_mask``, early-stop on ``val_mask``, score ``test_mask``.
 
@@ -439,17 +478,11 @@ def fit_transductive(model: nn.Module, graph: Graph, config: TrainConfig | None 
         graph.x: (N, F) dense or sparse; graph.y: (N,) or (N, C); masks: (N,) -> logits (N, C).
     """
     config = (config or TrainConfig()).validate()
-    if not isinstance(graph, Graph):
-        raise ValueError(f"fit_transductive expects a gattut Graph, got {type(graph).__name__}")
-    missing = [n for n in ("y", "train_mask", "val_mask", "test_mask") if getattr(graph, n) is None]
-    if missing:
-        raise ValueError(f"fit_transductive needs a graph with {', '.join(missing)}; it has None")
-    empty = [n for n in ("train_mask", "val_mask", "test_mask") if not bool(getattr(graph, n).any())]
-    if empty:
-        raise ValueError(f"fit_transductive: {', '.join(empty)} selects no node")
+    check_graph(graph, "fit_transductive")
     device = get_device(config.device)
     model.to(device)
     g = _for_bf16(graph, config).to(device)
+    check_labels(model, [g], "fit_transductive")
     metric, loss_fn = _task_of(g.y)
     masks = {"train": g.train_mask, "val": g.val_mask, "test": g.test_mask}
     optimizer = make_optimizer(model, config)
@@ -508,8 +541,7 @@ def fit_inductive(
         if not graphs:
             raise ValueError(f"fit_inductive: no {name} graphs given")
         for k, g in enumerate(graphs):
-            if not isinstance(g, Graph) or g.y is None:
-                raise ValueError(f"fit_inductive: {name} graph {k} must be a Graph with labels y")
+            check_graph(g, f"fit_inductive: {name} graph {k}", masks=())
     kinds = {g.y.dim() for graphs in splits.values() for g in graphs}
     if len(kinds) != 1:
         raise ValueError("fit_inductive: graphs mix class labels (N,) and multi-labels (N, C)")
@@ -528,6 +560,7 @@ def fit_inductive(
         return out
 
     data = {split: batches(graphs, split) for split, graphs in splits.items()}
+    check_labels(model, [g for batch in data.values() for g, _ in batch], "fit_inductive")
     metric, loss_fn = _task_of(data["train"][0][0].y)
     optimizer = make_optimizer(model, config)
 

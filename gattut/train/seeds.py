@@ -29,7 +29,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gattut.data.graph import Graph
-from gattut.train.loop import EarlyStopping, TrainConfig, TrainResult, _sync, make_optimizer
+from gattut.train.loop import (
+    EarlyStopping,
+    TrainConfig,
+    TrainResult,
+    _sync,
+    check_graph,
+    check_labels,
+    make_optimizer,
+)
 from gattut.train.stacked import StackedModel
 from gattut.utils import get_device, set_seed
 
@@ -77,12 +85,9 @@ def fit_stacked(model: StackedModel, graph: Graph, config: TrainConfig | None = 
     if unsupported:
         raise ValueError(f"fit_stacked does not support {', '.join(unsupported)}; train seeds one by "
                          "one with fit_transductive for those")
-    if not isinstance(graph, Graph) or graph.y is None or graph.y.dim() != 1:
+    check_graph(graph, "fit_stacked")
+    if graph.y.dim() != 1:
         raise ValueError("fit_stacked needs a Graph with one class label per node (y of shape (N,))")
-    missing = [n for n in ("train_mask", "val_mask", "test_mask") if getattr(graph, n) is None
-               or not bool(getattr(graph, n).any())]
-    if missing:
-        raise ValueError(f"fit_stacked: {', '.join(missing)} missing or selects no node")
     R = model.num_seeds
     seeds = list(range(R)) if seeds is None else list(seeds)
     if len(seeds) != R:
@@ -91,6 +96,7 @@ def fit_stacked(model: StackedModel, graph: Graph, config: TrainConfig | None = 
     device = get_device(config.device)
     model.to(device)
     g = graph.to(device)
+    check_labels(model, [g], "fit_stacked")
     # Adam and its coupled L2 term act element by element, so one optimizer over the
     # stacked parameters is one independent Adam per seed; the serial runs' names
     # decide which parameters are biases.

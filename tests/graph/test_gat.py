@@ -356,3 +356,38 @@ def test_reset_parameters_redraws_everything():
     layer.reset_parameters()
     for name, p in layer.named_parameters():
         assert not (p == 7.0).any(), name
+
+
+# --- the prepared-edges cache is never another graph's ------------------------------------------
+
+def _layers():
+    from gattut.graph import GATv2Conv, GatedGATConv, GCNConv
+
+    return [GATConv(5, 3, heads=2), GATConv(5, 3, aggregation="gather"), GatedGATConv(5, 3),
+            GATv2Conv(5, 3), GCNConv(5, 3)]
+
+
+@pytest.mark.parametrize("layer", _layers(), ids=lambda m: type(m).__name__)
+def test_edges_made_under_inference_mode_train_and_evaluate(layer):
+    x = torch.randn(4, 5)
+    with torch.inference_mode():
+        edge_index = torch.tensor([[0, 1, 2], [1, 2, 3]])
+        evaluated = layer(x, edge_index)  # the cache is filled under inference mode
+    layer(x, edge_index).sum().backward()  # then training on the same edges
+    torch.testing.assert_close(layer(x, edge_index).detach(), evaluated)
+
+
+@pytest.mark.parametrize("layer", _layers(), ids=lambda m: type(m).__name__)
+def test_cache_follows_settings_and_numpy_views(layer):
+    x, edge_index = torch.randn(4, 5), torch.tensor([[0, 1, 2], [1, 2, 3]])
+    layer(x, edge_index)
+    layer.add_self_loops = False  # a setting changed after a call with the same tensor
+    fresh = type(layer)(5, 3, heads=layer.heads) if hasattr(layer, "heads") else type(layer)(5, 3)
+    fresh.load_state_dict(layer.state_dict())
+    fresh.add_self_loops = False
+    if hasattr(layer, "aggregation"):
+        fresh.aggregation = layer.aggregation
+    torch.testing.assert_close(layer(x, edge_index), fresh(x, edge_index))
+    edge_index.numpy()[0, 0] = 9  # no version counter moves
+    with pytest.raises(ValueError, match="node id 9"):
+        layer(x, edge_index)

@@ -1,18 +1,11 @@
 """The graph attention layer (Velickovic et al. 2018) in Keras 3: the twin of :mod:`gattut.graph.gat`.
 
-The paper's equations, and the line of :meth:`GATConv.call` that computes each:
-
-(1) ``z_i = W h_i``                                   -- ``# 1) project``
-(2) ``e_ij = LeakyReLU(a^T [z_i || z_j])``            -- ``# 2) score each edge``
-(3) ``alpha_ij = softmax_j(e_ij)`` over ``j in N(i)``  -- ``# 3) edge softmax``
-(4) ``h_i' = sum_{j in N(i)} alpha_ij z_j``           -- ``# 4) aggregate``
-
-Same parameters, same maths and the same edge order as the PyTorch layer
-(a test copies weights across with :func:`load_torch_weights` and compares
-outputs and attention). Splitting ``a`` into a destination half and a source
-half, ``a^T [z_i || z_j] = a_dst^T z_i + a_src^T z_j``, makes scoring O(N + E).
-The per-node reductions are TensorFlow's unsorted segment ops, with the
-target node of each edge as its segment (see :mod:`gattut.tf.graph.ops`).
+The equations, the argument names and the edge order are those of the
+PyTorch layer (read :mod:`gattut.graph.gat` and :mod:`gattut.graph.attend`
+for the maths); a test copies weights across with :func:`load_torch_weights`
+and compares outputs and attention. The per-node reductions are TensorFlow's
+unsorted segment ops, with the target node of each edge as its segment (see
+:mod:`gattut.tf.graph.ops`).
 """
 
 from __future__ import annotations
@@ -26,19 +19,11 @@ __all__ = ["GATConv", "load_torch_weights"]
 
 
 class GATConv(keras.layers.Layer):
-    """Multi-head graph attention on an edge list.
-
-    .. math::
-        z_i = W h_i, \\quad
-        e_{ij}^k = \\mathrm{LeakyReLU}(a_{dst}^{k\\top} z_i^k + a_{src}^{k\\top} z_j^k), \\quad
-        \\alpha_{ij}^k = \\mathrm{softmax}_{j \\in N(i)}(e_{ij}^k), \\quad
-        h_i' = \\Big\\Vert_{k=1}^{H} \\sum_{j \\in N(i)} \\alpha_{ij}^k z_j^k
-        \\ \\text{(or the mean over k)}
+    """Multi-head graph attention on an edge list: :class:`gattut.graph.gat.GATConv` in Keras 3.
 
     ``N(i)`` is the set of sources ``j`` of edges ``j -> i`` (plus ``i``
-    itself with ``add_self_loops``). Edges are directed as given. A node with
-    no incoming edge (possible only without self-loops) gets a zero sum, so
-    its output is the bias (plus the residual).
+    itself with ``add_self_loops``). A node with no incoming edge (possible
+    only without self-loops) gets a zero sum, so its output is the bias.
 
     Args:
         in_features: ``F``, input width.

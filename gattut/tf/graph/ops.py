@@ -44,6 +44,11 @@ def check_node_features(x, in_features: int | None, where: str):
         raise ValueError(
             f"{where}: x has {x.shape[1]} features per node but the layer expects {in_features}"
         )
+    # As the PyTorch twin: a NaN or inf would spread through every softmax it reaches.
+    # Checked when running eagerly (a traced tf.function has no values to look at).
+    values = x.values if isinstance(x, tf.SparseTensor) else x
+    if tf.executing_eagerly() and not bool(tf.reduce_all(tf.math.is_finite(values))):
+        raise ValueError(f"{where}: x has NaN or infinite feature values")
     return x
 
 
