@@ -200,24 +200,27 @@ def tsne(
     N = X.shape[0]
     if not 1.0 < perplexity < N - 1:
         raise ValueError(f"perplexity must be between 1 and N - 1 = {N - 1}, got {perplexity}")
-    P = _tsne_affinities(X, perplexity)  # (N, N), symmetric, sums to 1
+    # float32 for the N x N work of each step: half the memory traffic, ample precision.
+    P = _tsne_affinities(X, perplexity).astype(np.float32)  # (N, N), symmetric, sums to 1
     centred = X - X.mean(axis=0)
     Y = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T  # (N, 2): PCA start
-    Y = Y / max(Y[:, 0].std(), 1e-12) * 1e-4
+    Y = (Y / max(Y[:, 0].std(), 1e-12) * 1e-4).astype(np.float32)
     update, gains = np.zeros_like(Y), np.ones_like(Y)
+    P_early = exaggeration * P
     for step in range(iterations):
         early = step < exaggeration_iterations
         sq = (Y**2).sum(axis=1)
         num = 1.0 / (1.0 + np.maximum(sq[:, None] + sq[None, :] - 2.0 * Y @ Y.T, 0.0))  # (N, N)
         np.fill_diagonal(num, 0.0)
-        Q = np.maximum(num / num.sum(), 1e-12)
-        W = ((exaggeration if early else 1.0) * P - Q) * num  # (N, N)
-        grad = 4.0 * (np.diag(W.sum(axis=1)) - W) @ Y  # (N, 2): dKL/dY
+        W = ((P_early if early else P) - num / num.sum()) * num  # (p_ij - q_ij) num_ij
+        # dKL/dy_i = 4 sum_j W_ij (y_i - y_j)
+        grad = 4.0 * (W.sum(axis=1)[:, None] * Y - W @ Y)  # (N, 2)
         # Delta-bar-delta gains: grow a coordinate's step while its gradient keeps its sign.
         same = np.sign(grad) == np.sign(update)
         gains = np.maximum(np.where(same, gains * 0.8, gains + 0.2), 0.01)
         update = (0.5 if early else 0.8) * update - learning_rate * gains * grad
         Y = Y + update
+    Y = Y.astype(np.float64)
     return Y - Y.mean(axis=0)
 
 
@@ -247,10 +250,13 @@ def _tsne_conditional(X: np.ndarray, perplexity: float) -> np.ndarray:
     target = np.log(perplexity)
     lo, hi = np.zeros(N), np.full(N, np.inf)
     beta = np.ones(N)  # 1 / (2 sigma_i^2), one per row
+    finite = np.where(np.isinf(D2), 0.0, D2)
     for _ in range(100):
         E = np.exp(-D2 * beta[:, None])  # (N, N), diagonal exp(-inf) = 0
         S = E.sum(axis=1)
-        H = np.log(S) + beta * (np.where(np.isinf(D2), 0.0, D2) * E).sum(axis=1) / S  # entropies
+        H = np.log(S) + beta * (finite * E).sum(axis=1) / S  # entropies
+        if np.abs(H - target).max() < 1e-5:
+            break
         wide = H > target  # too flat: narrow the Gaussian (larger beta)
         lo = np.where(wide, beta, lo)
         hi = np.where(wide, hi, beta)
