@@ -361,7 +361,7 @@ def test_reset_parameters_redraws_everything():
 # --- the prepared-edges cache is never another graph's ------------------------------------------
 
 def _layers():
-    from gattut.graph import GATv2Conv, GatedGATConv, GCNConv
+    from gattut.graph import GatedGATConv, GATv2Conv, GCNConv
 
     return [GATConv(5, 3, heads=2), GATConv(5, 3, aggregation="gather"), GatedGATConv(5, 3),
             GATv2Conv(5, 3), GCNConv(5, 3)]
