@@ -32,9 +32,16 @@ from torch import Tensor
 from gattut.graph.features import check_features
 from gattut.graph.features import dropout as _dropout
 from gattut.graph.ops import add_self_loops, check_edge_index, edge_softmax
-from gattut.graph.spmm import EdgeCSR, csr_by_target, edge_pair_sum, spmm_csr, spmm_reference
+from gattut.graph.spmm import (
+    EdgeCSR,
+    GraphCache,
+    csr_by_target,
+    edge_pair_sum,
+    spmm_csr,
+    spmm_reference,
+)
 
-__all__ = ["EdgeSet", "LayerArgs", "check_layer_args", "gat_attention", "gatv2_attention",
+__all__ = ["EdgeSet", "GraphLayer", "check_layer_args", "gat_attention", "gatv2_attention",
            "merge_heads", "prepare_edges"]
 
 
@@ -244,15 +251,15 @@ def check_layer_args(where: str, in_channels, out_channels: int, heads: int = 1,
             raise ValueError(f"{where}: {name} must be in [0, 1], got {p!r}")
 
 
-# ------------------------------------------------------------ what every layer takes
-class LayerArgs:
-    """PyG's argument names for every layer, with the older names this package used as aliases.
+# ------------------------------------------------------------ what every layer shares
+class GraphLayer:
+    """What every layer here shares: PyG's argument names, checked inputs, prepared edges.
 
-    ``in_channels``/``out_channels`` are the names (PyG's); ``in_features``/
-    ``out_features`` are accepted by the constructors (keyword only) and
-    readable as attributes. ``return_attention_weights`` (PyG's) and
-    ``return_attention`` are keyword only, so that a third positional
-    argument (PyG's ``edge_attr``) fails instead of changing the return type.
+    ``in_channels``/``out_channels`` are the names (PyG's); the older
+    ``in_features``/``out_features`` are accepted by the constructors (keyword
+    only) and readable as attributes. ``return_attention_weights`` (PyG's) and
+    ``return_attention`` are keyword only, so that a third positional argument
+    (PyG's ``edge_attr``) fails instead of changing the return type.
     """
 
     @property
@@ -263,24 +270,33 @@ class LayerArgs:
     def out_features(self) -> int:
         return self.out_channels
 
-    @staticmethod
-    def channels(where: str, in_channels, out_channels, in_features, out_features) -> tuple:
-        """``(in_channels, out_channels)`` from the new or the old names; TypeError for both or none."""
-        pairs = (("in_channels", in_channels, "in_features", in_features),
-                 ("out_channels", out_channels, "out_features", out_features))
-        chosen = []
-        for new, value, old, alias in pairs:
-            if value is not None and alias is not None:
-                raise TypeError(f"{where}: pass {new} or its old name {old}, not both")
-            if value is None and alias is None:
-                raise TypeError(f"{where}: missing {new}")
+    def arguments(self, in_channels, out_channels, in_features, out_features, pair: bool = False,
+                  **checked) -> tuple[int, int]:
+        """Take the new or the old names, check every argument, keep them; return ``(F_src, F_dst)``.
+
+        ``checked`` (``heads``, ``negative_slope``, the dropouts) become
+        attributes of the same names. TypeError for both names or none,
+        ValueError (see :func:`check_layer_args`) for a value out of range.
+        """
+        where, chosen = type(self).__name__, []
+        for new, value, old, alias in (("in_channels", in_channels, "in_features", in_features),
+                                       ("out_channels", out_channels, "out_features", out_features)):
+            if (value is None) == (alias is None):
+                raise TypeError(f"{where}: pass {new} (or its old name {old})" +
+                                (", not both" if value is not None else f"; missing {new}"))
             chosen.append(value if alias is None else alias)
-        return tuple(chosen)
+        in_channels, self.out_channels = chosen
+        check_layer_args(where, in_channels, self.out_channels, pair=pair, **checked)
+        for name, value in checked.items():
+            setattr(self, name, value)
+        two = isinstance(in_channels, (tuple, list))
+        self.in_channels = tuple(in_channels) if two else in_channels
+        return self.in_channels if two else (in_channels, in_channels)
 
     @staticmethod
     def wants_attention(where: str, return_attention_weights, return_attention) -> bool:
         """Whether ``(edge_index, alpha)`` is asked for, under either name (not two answers)."""
-        if return_attention_weights is not None and return_attention is not None \
+        if None not in (return_attention_weights, return_attention) \
                 and bool(return_attention_weights) != bool(return_attention):
             raise ValueError(f"{where}: return_attention_weights={return_attention_weights} and "
                              f"return_attention={return_attention} disagree; pass one")
@@ -305,3 +321,15 @@ class LayerArgs:
         for part, width, name in zip(x, widths, ("x_src", "x_dst")):
             check_features(part, width, f"{where} {name}")
         return x[0], x[1]
+
+    def prepared(self, edge_index: Tensor, num_src: int, num_dst: int, sort: bool = True) -> EdgeSet:
+        """:func:`prepare_edges` with this layer's ``add_self_loops``, once per graph.
+
+        The layer keeps the prepared edges of the last graph it saw, so training
+        on one graph checks and sorts it once (see :class:`gattut.graph.spmm.GraphCache`).
+        """
+        cache = self.__dict__.setdefault("_cache", GraphCache())
+        key = (num_src, num_dst, self.add_self_loops, sort)
+        return cache.get(edge_index, key, lambda: prepare_edges(
+            edge_index, num_src, num_dst, loops=self.add_self_loops, sort=sort,
+            where=f"{type(self).__name__} edge_index"))

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gattut.graph.attend import LayerArgs, check_layer_args, merge_heads
+from gattut.graph.attend import GraphLayer, merge_heads
 from gattut.graph.features import check_features, dropout, linear
 from gattut.graph.gat import glorot_
 from gattut.graph.ops import check_edge_index
@@ -45,7 +45,7 @@ def adjacency_mask(edge_index: Tensor, num_nodes: int, add_self_loops: bool = Fa
     return mask
 
 
-class DenseGATConv(LayerArgs, nn.Module):
+class DenseGATConv(GraphLayer, nn.Module):
     """Multi-head graph attention over a dense ``N x N`` mask.
 
     .. math::
@@ -74,18 +74,15 @@ class DenseGATConv(LayerArgs, nn.Module):
                  residual: bool = False, *, in_features: int | None = None,
                  out_features: int | None = None):
         super().__init__()
-        in_channels, out_channels = self.channels("DenseGATConv", in_channels, out_channels,
-                                                  in_features, out_features)
-        check_layer_args("DenseGATConv", in_channels, out_channels, heads, negative_slope,
-                         dropout=dropout)
-        self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
-        self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
-        self.add_self_loops = add_self_loops
-        total = heads * out_channels if concat else out_channels
-        self.lin = nn.Linear(in_channels, heads * out_channels, bias=False)
-        self.att_src = nn.Parameter(torch.empty(1, heads, out_channels))
-        self.att_dst = nn.Parameter(torch.empty(1, heads, out_channels))
-        self.res = nn.Linear(in_channels, total, bias=False) if residual else None
+        F_, _ = self.arguments(in_channels, out_channels, in_features, out_features, heads=heads,
+                               negative_slope=negative_slope, dropout=dropout)
+        self.concat, self.add_self_loops = concat, add_self_loops
+        C = self.out_channels
+        total = heads * C if concat else C
+        self.lin = nn.Linear(F_, heads * C, bias=False)
+        self.att_src = nn.Parameter(torch.empty(1, heads, C))
+        self.att_dst = nn.Parameter(torch.empty(1, heads, C))
+        self.res = nn.Linear(F_, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
         self.reset_parameters()
 

@@ -77,34 +77,38 @@ def feature_dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     return _with_values(x, dropout(values, p, training))
 
 
-class _TransposeCache:
-    """The structure of ``x^T`` for the last CSR feature matrix seen (one entry).
+class _StructureCache:
+    """What ``build(crow, col, *extra)`` derives from the last CSR index arrays seen (one entry).
 
     Input dropout gives a new CSR tensor at every step, but with the same
-    index arrays (only the values change), so the transpose's structure is
-    computed once. The cache holds references to the index arrays, so their
-    memory cannot be reused by another tensor while it is cached.
+    index arrays (only the values change), so a structure derived from them
+    (the transpose's, the block-diagonal copies') is built once. The cache
+    holds references to the index arrays, so their memory cannot be reused
+    by another tensor while it is cached.
     """
 
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._refs: tuple[Tensor, Tensor] | None = None
-        self._value: tuple[Tensor, Tensor, Tensor] | None = None
+    def __init__(self, build) -> None:
+        self._build, self._key, self._refs, self._value = build, None, None, None
 
-    def get(self, crow: Tensor, col: Tensor, num_cols: int) -> tuple[Tensor, Tensor, Tensor]:
-        key = (crow.data_ptr(), col.data_ptr(), crow.numel(), col.numel(), num_cols, crow.device)
+    def get(self, crow: Tensor, col: Tensor, *extra):
+        key = (crow.data_ptr(), col.data_ptr(), crow.numel(), col.numel(), crow.device, *extra)
         if key != self._key:
-            rows = torch.repeat_interleave(
-                torch.arange(crow.numel() - 1, device=crow.device), crow.diff())  # (nnz,)
-            t_perm = torch.sort(col, stable=True).indices  # (nnz,): entries sorted by column
-            t_crow = torch.zeros(num_cols + 1, dtype=torch.long, device=crow.device)
-            torch.cumsum(torch.bincount(col, minlength=num_cols), 0, out=t_crow[1:])
-            self._value = (t_crow, rows.index_select(0, t_perm), t_perm)
+            self._value = self._build(crow, col, *extra)
             self._key, self._refs = key, (crow, col)
         return self._value
 
 
-_transpose_cache = _TransposeCache()
+def _transpose_structure(crow: Tensor, col: Tensor, num_cols: int) -> tuple[Tensor, Tensor, Tensor]:
+    """``x^T``'s (crow, col) and the position of each of its entries among ``x``'s."""
+    rows = torch.repeat_interleave(
+        torch.arange(crow.numel() - 1, device=crow.device), crow.diff())  # (nnz,)
+    t_perm = torch.sort(col, stable=True).indices  # (nnz,): entries sorted by column
+    t_crow = torch.zeros(num_cols + 1, dtype=torch.long, device=crow.device)
+    torch.cumsum(torch.bincount(col, minlength=num_cols), 0, out=t_crow[1:])
+    return t_crow, rows.index_select(0, t_perm), t_perm
+
+
+_transpose_cache = _StructureCache(_transpose_structure)
 
 
 def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
@@ -159,35 +163,20 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out if bias is None else out + bias
 
 
-class _BlockCache:
-    """The index arrays of ``blockdiag(X, ..., X)`` (G copies) for the last CSR ``X`` seen.
-
-    Dropout changes only the stored values, so the structure (and the
-    transposed structure the backward pass caches) is built once per run.
-    """
-
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._refs: tuple[Tensor, Tensor] | None = None  # so that no other tensor takes their memory
-        self._value: tuple[Tensor, Tensor] | None = None
-
-    def get(self, crow: Tensor, col: Tensor, num_features: int, groups: int) -> tuple[Tensor, Tensor]:
-        key = (crow.data_ptr(), col.data_ptr(), crow.numel(), col.numel(), num_features, groups)
-        if key != self._key:
-            nnz, device = col.numel(), col.device
-            small = groups * max(nnz, num_features) < 2**31 - 1
-            dtype = torch.int32 if small else torch.long
-            offsets = torch.arange(groups, device=device, dtype=torch.long)  # (G,)
-            rows = crow[:-1].long().unsqueeze(0) + nnz * offsets.unsqueeze(1)  # (G, N)
-            end = torch.tensor([groups * nnz], device=device, dtype=torch.long)
-            big_crow = torch.cat([rows.reshape(-1), end]).to(dtype)  # (G*N + 1,)
-            big_col = (col.long().unsqueeze(0) + num_features * offsets.unsqueeze(1))  # (G, nnz)
-            self._value = (big_crow, big_col.reshape(-1).to(dtype))  # (G*nnz,)
-            self._key, self._refs = key, (crow, col)
-        return self._value
+def _block_structure(crow: Tensor, col: Tensor, num_features: int,
+                     groups: int) -> tuple[Tensor, Tensor]:
+    """The (crow, col) of ``blockdiag(X, ..., X)``, ``G`` copies of the CSR ``X``."""
+    nnz, device = col.numel(), col.device
+    dtype = torch.int32 if groups * max(nnz, num_features) < 2**31 - 1 else torch.long
+    offsets = torch.arange(groups, device=device, dtype=torch.long)  # (G,)
+    rows = crow[:-1].long().unsqueeze(0) + nnz * offsets.unsqueeze(1)  # (G, N)
+    end = torch.tensor([groups * nnz], device=device, dtype=torch.long)
+    big_crow = torch.cat([rows.reshape(-1), end]).to(dtype)  # (G*N + 1,)
+    big_col = col.long().unsqueeze(0) + num_features * offsets.unsqueeze(1)  # (G, nnz)
+    return big_crow, big_col.reshape(-1).to(dtype)  # (G*nnz,)
 
 
-_block_cache = _BlockCache()
+_block_cache = _StructureCache(_block_structure)
 
 
 def grouped_linear(x: Tensor, weight: Tensor, p: float) -> Tensor:

@@ -26,12 +26,9 @@ import torch
 from torch import Tensor, nn
 
 from gattut.graph.attend import (
-    EdgeSet,
-    LayerArgs,
-    check_layer_args,
+    GraphLayer,
     gat_attention,
     merge_heads,
-    prepare_edges,
 )
 from gattut.graph.features import (
     feature_dropout,
@@ -39,7 +36,6 @@ from gattut.graph.features import (
     linear,
     stacked_linear,
 )
-from gattut.graph.spmm import GraphCache
 
 __all__ = ["GATConv", "glorot_"]
 
@@ -51,7 +47,7 @@ def glorot_(param: Tensor) -> Tensor:
         return param.uniform_(-bound, bound)
 
 
-class GATConv(LayerArgs, nn.Module):
+class GATConv(GraphLayer, nn.Module):
     """Multi-head graph attention, sparse (edge-list) implementation.
 
     .. math::
@@ -69,7 +65,7 @@ class GATConv(LayerArgs, nn.Module):
     and ``lin_dst.weight`` for two input widths; ``att_src``, ``att_dst``,
     ``bias``, ``res.weight``), so a ``state_dict`` copies across. The older
     names ``in_features``/``out_features`` and ``return_attention`` still work
-    (see :class:`gattut.graph.attend.LayerArgs`).
+    (see :class:`gattut.graph.attend.GraphLayer`).
 
     Bipartite input: ``x = (x_src, x_dst)`` with ``edge_index`` from sources to
     targets gives one output row per target, as PyG's layer does (mini-batches
@@ -124,35 +120,29 @@ class GATConv(LayerArgs, nn.Module):
                  attention_bias: bool = False, per_head_init: bool = False, *,
                  in_features: int | None = None, out_features: int | None = None):
         super().__init__()
-        where = type(self).__name__
-        in_channels, out_channels = self.channels(where, in_channels, out_channels, in_features,
-                                                  out_features)
-        check_layer_args(where, in_channels, out_channels, heads, negative_slope, pair=True,
-                         dropout=dropout, input_dropout=input_dropout, value_dropout=value_dropout)
+        F_src, F_dst = self.arguments(in_channels, out_channels, in_features, out_features,
+                                      pair=True, heads=heads, negative_slope=negative_slope,
+                                      dropout=dropout, input_dropout=input_dropout,
+                                      value_dropout=value_dropout)
         if aggregation not in ("sparse", "gather"):
-            raise ValueError(f"{where}: aggregation must be 'sparse' or 'gather', got {aggregation!r}")
-        pair = isinstance(in_channels, (tuple, list))
-        self.in_channels = tuple(in_channels) if pair else in_channels
-        self.out_channels, self.heads = out_channels, heads
-        self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
-        self.add_self_loops, self.aggregation = add_self_loops, aggregation
-        # The original GAT code (PetarV-/GAT, attn_head) drops the input once per head and
-        # drops W h again before the weighted sum (the scores use the undropped W h).
-        # Both are off by default, as in PyG; the paper's models turn them on.
-        self.input_dropout, self.value_dropout = input_dropout, value_dropout
-        F_src, F_dst = self.in_channels if pair else (in_channels, in_channels)
-        HC, total = heads * out_channels, heads * out_channels if concat else out_channels
+            raise ValueError(f"{type(self).__name__}: aggregation must be 'sparse' or 'gather', "
+                             f"got {aggregation!r}")
+        self.concat, self.add_self_loops, self.aggregation = concat, add_self_loops, aggregation
+        # The original GAT code (PetarV-/GAT, attn_head) drops the input once per head (input_dropout)
+        # and drops W h again before the weighted sum (value_dropout; the scores use the undropped
+        # W h). Both are off by default, as in PyG; the paper's models turn them on.
+        pair, C = isinstance(self.in_channels, tuple), self.out_channels
+        HC, total = heads * C, heads * C if concat else C
         # W: one matrix for one node set, or one per node set (PyG's lin_src, lin_dst).
         self.lin = None if pair else nn.Linear(F_src, HC, bias=False)
         self.lin_src = nn.Linear(F_src, HC, bias=False) if pair else None
         self.lin_dst = nn.Linear(F_dst, HC, bias=False) if pair else None
-        self.att_src = nn.Parameter(torch.empty(1, heads, out_channels))  # a_src
-        self.att_dst = nn.Parameter(torch.empty(1, heads, out_channels))  # a_dst
+        self.att_src = nn.Parameter(torch.empty(1, heads, C))  # a_src
+        self.att_dst = nn.Parameter(torch.empty(1, heads, C))  # a_dst
         self.res = nn.Linear(F_dst, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
         self.att_bias = nn.Parameter(torch.zeros(1, heads)) if attention_bias else None  # b
         self.per_head_init = per_head_init
-        self._cache = GraphCache()  # the sorted edges of the last graph seen
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -186,7 +176,7 @@ class GATConv(LayerArgs, nn.Module):
         ``return_alpha=False`` the fast path may leave ``alpha`` sorted by target).
         """
         x_src, x_dst = self.node_pair(x)
-        edges = self._edges(edge_index, x_src.shape[0], x_dst.shape[0])
+        edges = self.prepared(edge_index, x_src.shape[0], x_dst.shape[0], self.aggregation == "sparse")
         # 1) project: z_i = W h_i, one C-wide vector per head (targets: their own W if asked).
         z_src = self._project(x_src, (self.lin or self.lin_src).weight)  # (N_src, H, C)
         z_dst = (z_src if x_dst is x_src and self.lin is not None
@@ -216,13 +206,6 @@ class GATConv(LayerArgs, nn.Module):
             [linear(feature_dropout(x, self.input_dropout), weights[h]) for h in range(H)], dim=1,
         )  # H x ((N, F) @ (F, C)) -> (N, H, C)
 
-    def _edges(self, edge_index: Tensor, num_src: int, num_dst: int) -> EdgeSet:
-        """The checked, looped (and, on the fast path, sorted) edges; once per graph."""
-        key = (num_src, num_dst, self.add_self_loops, self.aggregation)
-        return self._cache.get(edge_index, key, lambda: prepare_edges(
-            edge_index, num_src, num_dst, loops=self.add_self_loops,
-            sort=self.aggregation == "sparse", where=f"{type(self).__name__} edge_index"))
-
     def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, *,
                 return_attention_weights: bool | None = None,
                 return_attention: bool | None = None):
@@ -251,7 +234,7 @@ class GATConv(LayerArgs, nn.Module):
                              "the model's and per-head input dropout is not stacked")
         weight = params["lin.weight"]
         R, H, C = weight.shape[0], self.heads, self.out_channels
-        edges = self._edges(edge_index, x.shape[0], x.shape[0])
+        edges = self.prepared(edge_index, x.shape[0], x.shape[0], self.aggregation == "sparse")
         per_head = self.input_dropout > 0
         z = stacked_linear(x, weight.view(R, H, C, -1), self.input_dropout if per_head else dropout,
                            training, per_head)  # (N, R, H, C)

@@ -21,21 +21,17 @@ import torch
 from torch import Tensor, nn
 
 from gattut.graph.attend import (
-    EdgeSet,
-    LayerArgs,
-    check_layer_args,
+    GraphLayer,
     gatv2_attention,
     merge_heads,
-    prepare_edges,
 )
 from gattut.graph.features import linear, stacked_linear
 from gattut.graph.gat import glorot_
-from gattut.graph.spmm import GraphCache
 
 __all__ = ["GATv2Conv"]
 
 
-class GATv2Conv(LayerArgs, nn.Module):
+class GATv2Conv(GraphLayer, nn.Module):
     """Multi-head GATv2 on an edge list; parameters named as in PyG (``lin_l``, ``lin_r``, ``att``).
 
     .. math::
@@ -65,23 +61,17 @@ class GATv2Conv(LayerArgs, nn.Module):
                  bias: bool = True, residual: bool = False, share_weights: bool = False, *,
                  in_features: int | None = None, out_features: int | None = None):
         super().__init__()
-        in_channels, out_channels = self.channels("GATv2Conv", in_channels, out_channels,
-                                                  in_features, out_features)
-        check_layer_args("GATv2Conv", in_channels, out_channels, heads, negative_slope, pair=True,
-                         dropout=dropout)
-        pair = isinstance(in_channels, (tuple, list))
-        self.in_channels = tuple(in_channels) if pair else in_channels
-        self.out_channels, self.heads = out_channels, heads
-        self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
-        self.add_self_loops, self.share_weights = add_self_loops, share_weights
-        F_src, F_dst = self.in_channels if pair else (in_channels, in_channels)
-        HC, total = heads * out_channels, heads * out_channels if concat else out_channels
+        F_src, F_dst = self.arguments(in_channels, out_channels, in_features, out_features,
+                                      pair=True, heads=heads, negative_slope=negative_slope,
+                                      dropout=dropout)
+        self.concat, self.add_self_loops, self.share_weights = concat, add_self_loops, share_weights
+        C = self.out_channels
+        HC, total = heads * C, heads * C if concat else C
         self.lin_l = nn.Linear(F_src, HC, bias=bias)  # W_l, sources j
         self.lin_r = self.lin_l if share_weights else nn.Linear(F_dst, HC, bias=bias)  # W_r, targets i
-        self.att = nn.Parameter(torch.empty(1, heads, out_channels))
+        self.att = nn.Parameter(torch.empty(1, heads, C))
         self.res = nn.Linear(F_dst, total, bias=False) if residual else None
         self.bias = nn.Parameter(torch.empty(total)) if bias else None
-        self._cache = GraphCache()  # the sorted edges of the last graph seen
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -100,7 +90,7 @@ class GATv2Conv(LayerArgs, nn.Module):
         want = self.wants_attention("GATv2Conv", return_attention_weights, return_attention)
         x_src, x_dst = self.node_pair(x)
         N_src, N_dst, H, C = x_src.shape[0], x_dst.shape[0], self.heads, self.out_channels
-        edges = self._edges(edge_index, N_src, N_dst)
+        edges = self.prepared(edge_index, N_src, N_dst)
         # 1) project sources (W_l h_j, also the message) and targets (W_r h_i).
         x_l = linear(x_src, self.lin_l.weight, self.lin_l.bias).view(N_src, H, C)  # (N_src, H, C)
         x_r = (x_l if self.share_weights and x_dst is x_src
@@ -112,12 +102,6 @@ class GATv2Conv(LayerArgs, nn.Module):
         out = merge_heads(out, self.concat, residual, self.bias)  # (N_dst, H*C) or (N_dst, C)
         return (out, (edges.edge_index, edges.in_edge_order(alpha))) if want else out
 
-    def _edges(self, edge_index: Tensor, num_src: int, num_dst: int) -> EdgeSet:
-        """The checked, looped and sorted edges; once per graph (see GraphCache)."""
-        key = (num_src, num_dst, self.add_self_loops)
-        return self._cache.get(edge_index, key, lambda: prepare_edges(
-            edge_index, num_src, num_dst, loops=self.add_self_loops, where="GATv2Conv edge_index"))
-
     def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,
                         dropout: float, training: bool) -> Tensor:
         """This layer for ``R`` seeds at once; see :meth:`gattut.graph.gat.GATConv.forward_stacked`.
@@ -128,7 +112,7 @@ class GATv2Conv(LayerArgs, nn.Module):
         if self.res is not None or self.share_weights:
             raise ValueError("GATv2Conv with a residual or shared weights is not stacked")
         N, H, C = x.shape[0], self.heads, self.out_channels
-        edges = self._edges(edge_index, N, N)
+        edges = self.prepared(edge_index, N, N)
         # W_l and W_r in one product, so that both see the same input mask.
         w = torch.cat([params["lin_l.weight"], params["lin_r.weight"]], 1)  # (R, 2*H*C, F)
         lr = stacked_linear(x, w.unsqueeze(1), dropout, training).squeeze(2)  # (N, R, 2*H*C)

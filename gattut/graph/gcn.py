@@ -14,15 +14,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gattut.graph.attend import LayerArgs, check_layer_args, prepare_edges
+from gattut.graph.attend import GraphLayer
 from gattut.graph.features import check_features, linear, stacked_linear
 from gattut.graph.ops import sym_norm
-from gattut.graph.spmm import EdgeCSR, GraphCache, spmm_csr
+from gattut.graph.spmm import EdgeCSR, spmm_csr
 
 __all__ = ["GCNConv"]
 
 
-class GCNConv(LayerArgs, nn.Module):
+class GCNConv(GraphLayer, nn.Module):
     """Graph convolution with the symmetric normalisation ``1/c_ij``.
 
     Equal to PyG's ``GCNConv`` with copied weights (same names: ``lin.weight``, ``bias``).
@@ -41,14 +41,10 @@ class GCNConv(LayerArgs, nn.Module):
                  bias: bool = True, add_self_loops: bool = True, *,
                  in_features: int | None = None, out_features: int | None = None):
         super().__init__()
-        in_channels, out_channels = self.channels("GCNConv", in_channels, out_channels,
-                                                  in_features, out_features)
-        check_layer_args("GCNConv", in_channels, out_channels)
-        self.in_channels, self.out_channels = in_channels, out_channels
+        F_, _ = self.arguments(in_channels, out_channels, in_features, out_features)
         self.add_self_loops = add_self_loops
-        self.lin = nn.Linear(in_channels, out_channels, bias=False)
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
-        self._cache = GraphCache()  # sorted edges and weights of the last graph seen
+        self.lin = nn.Linear(F_, self.out_channels, bias=False)
+        self.bias = nn.Parameter(torch.empty(self.out_channels)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -65,15 +61,10 @@ class GCNConv(LayerArgs, nn.Module):
         return out if self.bias is None else out + self.bias
 
     def _edges(self, edge_index: Tensor, num_nodes: int) -> tuple[EdgeCSR, Tensor]:
-        """The checked, looped edges sorted by target, and 1/c_ij in that order: once per graph."""
-        def build() -> tuple[EdgeCSR, Tensor]:
-            edges = prepare_edges(edge_index, num_nodes, loops=self.add_self_loops,
-                                  where="GCNConv edge_index")
-            weight = sym_norm(edges.edge_index, num_nodes, self.lin.weight.dtype)  # (E,): 1/c_ij
-            return edges.csr, weight.index_select(0, edges.csr.perm)  # weights in CSR order
-
-        key = (num_nodes, self.add_self_loops, self.lin.weight.dtype)
-        return self._cache.get(edge_index, key, build)
+        """The checked, looped edges sorted by target, and ``1/c_ij`` in that order."""
+        edges = self.prepared(edge_index, num_nodes, num_nodes)
+        weight = sym_norm(edges.edge_index, num_nodes, self.lin.weight.dtype)  # (E,): 1/c_ij
+        return edges.csr, weight.index_select(0, edges.csr.perm)  # weights in CSR order
 
     def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor,
                         dropout: float, training: bool) -> Tensor:
