@@ -114,6 +114,7 @@ def prepare_seq_inputs(
     key: torch.Tensor,
     value: torch.Tensor | None,
     mask: torch.Tensor | None,
+    widths: tuple[int, int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, bool]:
     """Validate the inputs of a sequence-to-sequence attention layer.
 
@@ -121,7 +122,8 @@ def prepare_seq_inputs(
     a one-step query is lifted to ``(B, 1, Dq)`` and the caller squeezes the
     outputs back (the returned flag says so). ``value`` defaults to ``key``.
     A 2-D ``mask`` is always a key padding mask ``(B, S)`` and is lifted to
-    ``(B, 1, S)``; a 3-D mask must broadcast to ``(B, T, S)``.
+    ``(B, 1, S)``; a 3-D mask must broadcast to ``(B, T, S)``. ``widths``, if
+    given, is the layer's ``(Dq, Dk)``, checked here before any score is computed.
 
     Returns ``(query (B, T, Dq), value (B, S, Dv), mask or None, one_step)``.
     """
@@ -138,6 +140,9 @@ def prepare_seq_inputs(
             f"and value {tuple(value.shape)}"
         )
     check_nonempty(key, "key", 1, "length S")
+    if widths is not None:
+        check_width(query, "query", widths[0])
+        check_width(key, "key", widths[1])
     one_step = query.dim() == 2
     if one_step:
         query = query.unsqueeze(1)  # (B, 1, Dq)

@@ -66,7 +66,8 @@ class BahdanauAttention(nn.Module):
         value: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        query, value, mask, one_step = prepare_seq_inputs(query, key, value, mask)
+        widths = (self.score.d_query, self.score.d_key)
+        query, value, mask, one_step = prepare_seq_inputs(query, key, value, mask, widths)
         scores = self.score(query, key)  # (B, T, S)
         weights = masked_softmax(scores, mask)  # (B, T, S)
         context = weights @ value  # (B, T, Dv)

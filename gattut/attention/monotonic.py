@@ -33,7 +33,6 @@ from gattut.attention._checks import (
     check_same_dtype,
     check_size,
     check_tensor,
-    check_width,
     prepare_seq_inputs,
 )
 from gattut.attention.scoring import AdditiveScore, GeneralScore
@@ -198,7 +197,9 @@ class MonotonicAttention(nn.Module):
         check_size(d_query, "d_query")
         check_size(d_key, "d_key")
         if not sigmoid_noise >= 0:
-            raise ValueError(f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}")
+            raise ValueError(
+                f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}"
+            )
         if score == "bahdanau":
             if scale:
                 raise ValueError(
@@ -245,7 +246,7 @@ class MonotonicAttention(nn.Module):
         mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         check_tensor(query, "query", (2,), "(B, Dq) (monotonic attention runs one step at a time)")
-        query, value, _, _ = prepare_seq_inputs(query, key, value, None)
+        query, value, _, _ = prepare_seq_inputs(query, key, value, None, (self.d_query, self.d_key))
         B, _, _ = query.shape
         S = key.shape[1]
         check_tensor(previous_weights, "previous_weights", (2,), "(B, S)")
@@ -253,7 +254,6 @@ class MonotonicAttention(nn.Module):
             raise ValueError(
                 f"previous_weights must have shape (B, S) = {(B, S)}, got {tuple(previous_weights.shape)}"
             )
-        check_width(query, "query", self.d_query)
         scores = self.score(query, key).squeeze(1)  # (B, S)
         if self.g is not None:
             scores = self.g * scores

@@ -180,6 +180,12 @@ class MultiHeadAttention(nn.Module):
         B, T, D = query.shape
         S = key.shape[1]
         H, Dh = self.num_heads, self.d_head
+        # What each query may see, checked before any work. Without masks the fast
+        # path needs none: the fused kernel builds the causal mask itself.
+        masked = mask is not None or key_mask is not None
+        combined = None
+        if need_weights or masked:
+            combined = self.combine_masks(B, T, S, mask, key_mask, causal, query.device)
 
         # 1) project, and split the width D into H heads of width Dh.
         q = self.q_proj(query).view(B, T, H, Dh).transpose(1, 2)  # (B, H, T, Dh)
@@ -189,14 +195,11 @@ class MultiHeadAttention(nn.Module):
         # 2) attend, every head at once.
         dropout = self.dropout if self.training else 0.0
         if need_weights:
-            combined = self.combine_masks(B, T, S, mask, key_mask, causal, query.device)
             out, weights = scaled_dot_product_attention(q, k, v, combined, dropout)  # (B, H, T, Dh)
-        elif mask is None and key_mask is None:
-            # The fused kernel builds the causal mask itself.
+        elif not masked:
             out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=causal)
             weights = None
         else:
-            combined = self.combine_masks(B, T, S, mask, key_mask, causal, query.device)
             # Fused kernels may return NaN for a row with no True entry (it depends on the
             # torch version and backend; CPU torch 2.13 gives zeros). Let such a
             # row see everything (finite, no NaN in values or gradients), then zero it.

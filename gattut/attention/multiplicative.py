@@ -100,7 +100,8 @@ class LuongAttention(nn.Module):
         value: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        query, value, mask, one_step = prepare_seq_inputs(query, key, value, mask)
+        widths = (self.d_query, self.d_key)
+        query, value, mask, one_step = prepare_seq_inputs(query, key, value, mask, widths)
         scores = self.scores(query, key)  # (B, T, S)
         weights = masked_softmax(scores, mask)  # (B, T, S)
         context = weights @ value  # (B, T, Dv)
@@ -161,7 +162,8 @@ class LocalPAttention(nn.Module):
         mask: torch.Tensor | None = None,
         return_positions: bool = False,
     ):
-        query, value, mask, one_step = prepare_seq_inputs(query, key, value, mask)
+        widths = (self.d_query, self.d_key)
+        query, value, mask, one_step = prepare_seq_inputs(query, key, value, mask, widths)
         B, T, _ = query.shape
         S = key.shape[1]
         scores = (

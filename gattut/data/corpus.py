@@ -36,6 +36,13 @@ def pad_batch(
     """
     if len(sequences) == 0:
         raise ValueError("pad_batch needs at least one sequence, got none")
+    for b, seq in enumerate(sequences):
+        bad = [i for i in seq if isinstance(i, bool) or not isinstance(i, int) or i < 0]
+        if bad:
+            raise ValueError(
+                f"pad_batch takes lists of non-negative int ids; sequence {b} holds {bad[0]!r} "
+                "(encode tokens with Vocab.encode first)"
+            )
     lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
     if int(lengths.min()) == 0:
         raise ValueError(f"pad_batch got an empty sequence (lengths {lengths.tolist()})")
@@ -78,6 +85,25 @@ class ParallelCorpus:
     joiner: str = " "
     info: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        for side in ("src_vocab", "tgt_vocab"):
+            if not isinstance(getattr(self, side), Vocab):
+                raise TypeError(f"{side} must be a Vocab, got {type(getattr(self, side)).__name__}")
+        if not isinstance(self.splits, dict):
+            raise TypeError(f"splits must be a dict of split name -> pairs, got {self.splits!r:.60}")
+        for split, pairs in self.splits.items():
+            for i, pair in enumerate(pairs):
+                if not (
+                    isinstance(pair, tuple | list)
+                    and len(pair) == 2
+                    and all(isinstance(s, list | tuple) for s in pair)
+                    and all(isinstance(t, str) for s in pair for t in s)
+                ):
+                    raise ValueError(
+                        f"splits[{split!r}][{i}] must be a (source tokens, target tokens) pair "
+                        f"of lists of strings, got {pair!r:.80}"
+                    )
+
     def pairs(self, split: str) -> list[Pair]:
         if split not in self.splits:
             raise ValueError(f"unknown split {split!r}; this corpus has {sorted(self.splits)}")
@@ -103,8 +129,8 @@ class ParallelCorpus:
         shuffled again. Batches then carry little padding, which makes an
         epoch much faster when lengths vary as much as in the date task.
         """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         pairs = self.pairs(split)
         order = list(range(len(pairs)))
         if shuffle:

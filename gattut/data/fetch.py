@@ -218,6 +218,13 @@ def download(remote: str | RemoteFile, root: str | Path, *, timeout: float = 60.
     killed process is removed by the next download of the same file.
     """
     remote = _resolve(remote)
+    for folder in (Path(root), *Path(root).parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise DataNotFoundError(
+                    f"cannot download {remote.name} into {root}: {folder} is a file, not a folder"
+                )
+            break
     final = Path(root).joinpath(*remote.name.split("/"))
     final.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_parts(final)

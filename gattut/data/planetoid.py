@@ -73,6 +73,11 @@ def normalize_rows(x: sp.csr_matrix) -> sp.csr_matrix:
     Shapes:
         x: (N, F) -> (N, F)
     """
+    if not sp.issparse(x) or x.ndim != 2:
+        raise TypeError(
+            f"normalize_rows takes a 2-D SciPy sparse matrix, got {type(x).__name__}; "
+            "for a tensor x use x / x.sum(dim=1, keepdim=True).clamp_min(1e-12)"
+        )
     row_sum = np.asarray(x.sum(axis=1)).ravel()
     inverse = np.zeros_like(row_sum, dtype=np.float64)
     np.divide(1.0, row_sum, out=inverse, where=row_sum != 0)

@@ -62,6 +62,8 @@ _ZIP_KEY = "ppi/ppi.zip"
 
 def ppi_files(split: str) -> list[str]:
     """The four file names one split needs, e.g. ``train_graph.json``."""
+    if split not in PPI_SPLITS:
+        raise ValueError(f"unknown PPI split {split!r}; expected one of {PPI_SPLITS}")
     return [f"{split}_{part}" for part in _PARTS]
 
 

@@ -38,14 +38,42 @@ class RemoteFile:
     gzip_ok: bool = False
     source: str = ""
 
+    def __post_init__(self):
+        parts = self.name.split("/") if isinstance(self.name, str) else []
+        if not parts or any(p in ("", ".", "..") for p in parts) or "\\" in self.name:
+            raise ValueError(
+                f"RemoteFile name must be a relative path with / separators, like "
+                f"'planetoid/ind.cora.x', got {self.name!r}"
+            )
+        if (
+            not isinstance(self.sha256, str)
+            or len(self.sha256) != 64
+            or any(c not in "0123456789abcdef" for c in self.sha256)
+        ):
+            raise ValueError(
+                f"{self.name}: sha256 must be 64 lowercase hex digits, got {self.sha256!r}"
+            )
+        if not isinstance(self.url, str) or not self.url.startswith(("https://", "http://")):
+            raise ValueError(f"{self.name}: url must be an http(s) URL, got {self.url!r}")
+
 
 REGISTRY: dict[str, RemoteFile] = {}
 
 
 def register(remote: RemoteFile) -> RemoteFile:
-    """Add ``remote`` to the registry (its ``name`` is the key) and return it."""
-    if len(remote.sha256) != 64 or any(c not in "0123456789abcdef" for c in remote.sha256):
-        raise ValueError(f"{remote.name}: sha256 must be 64 lowercase hex digits")
+    """Add ``remote`` to the registry (its ``name`` is the key) and return it.
+
+    Registering the same file again is allowed; another file under a name
+    that is taken is refused (a silent swap would change what a loader verifies).
+    """
+    if not isinstance(remote, RemoteFile):
+        raise TypeError(f"register takes a RemoteFile, got {type(remote).__name__}")
+    known = REGISTRY.get(remote.name)
+    if known is not None and known != remote:
+        raise ValueError(
+            f"{remote.name} is registered already with sha256 {known.sha256} from {known.url}; "
+            "refusing to replace it (give the new file another name)"
+        )
     REGISTRY[remote.name] = remote
     return remote
 

@@ -236,6 +236,8 @@ def inductive_split(
             are not enough unlabelled nodes to draw from, or a test node is
             also a train or validation node.
     """
+    if not isinstance(graph, Graph):
+        raise TypeError(f"inductive_split takes a Graph, got {type(graph).__name__}")
     N = graph.num_nodes
     if graph.train_mask is None or graph.val_mask is None:
         raise ValueError("inductive_split needs a graph with train_mask and val_mask")

@@ -146,6 +146,13 @@ def load_eng_fra(
             f"valid_fraction and test_fraction must be in [0, 1) with a sum below 1, "
             f"got {valid_fraction} and {test_fraction}"
         )
+    # Checked here, before the file is read (filter_pairs and Vocab.build check them again).
+    if max_length is not None and (
+        isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2
+    ):
+        raise ValueError(f"max_length must be an int >= 2 (or None), got {max_length!r}")
+    if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
+        raise ValueError(f"min_freq must be an int >= 1, got {min_freq!r}")
     pairs = _filtered_pairs(max_length, prefix_filter)
     if not pairs:
         raise ValueError(f"no pairs left after filtering with max_length={max_length}")

@@ -36,7 +36,11 @@ class Vocab:
     """
 
     def __init__(self, tokens: Sequence[str]):
+        if isinstance(tokens, str):
+            raise TypeError(f"a Vocab is built from a list of token strings, got {tokens!r:.60}")
         tokens = list(tokens)
+        if not all(isinstance(t, str) for t in tokens):
+            raise TypeError(f"a Vocab is built from a list of token strings, got {tokens!r:.60}")
         if tuple(tokens[:4]) != SPECIALS:
             raise ValueError(f"a Vocab must start with {SPECIALS}, got {tuple(tokens[:4])}")
         if len(set(tokens)) != len(tokens):
@@ -54,8 +58,13 @@ class Vocab:
         Ties are broken alphabetically so that the same corpus always gives
         the same ids. ``max_size`` (if given) counts the four specials.
         """
-        if min_freq < 1:
-            raise ValueError(f"min_freq must be >= 1, got {min_freq}")
+        if isinstance(sequences, str):
+            raise TypeError(
+                f"Vocab.build takes token sequences (one list per sentence), got the string "
+                f"{sequences[:30]!r}; wrap it: Vocab.build([list(text)]) or [text.split()]"
+            )
+        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
+            raise ValueError(f"min_freq must be an int >= 1, got {min_freq!r}")
         counts = Counter(tok for seq in sequences for tok in seq)
         kept = sorted(
             (t for t, c in counts.items() if c >= min_freq and t not in SPECIALS),

@@ -46,6 +46,21 @@ def save_checkpoint(
     weights) as tensors and plain data.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; name a checkpoint file in it")
+    for side, vocab in (("src", src_vocab), ("tgt", tgt_vocab)):
+        if not isinstance(vocab, Vocab):
+            raise TypeError(f"{side}_vocab must be a Vocab, got {type(vocab).__name__}")
+        if len(vocab) != getattr(config, f"{side}_vocab_size"):
+            raise CheckpointMismatchError(
+                f"{side}_vocab has {len(vocab)} tokens but config.{side}_vocab_size is "
+                f"{getattr(config, f'{side}_vocab_size')}: this checkpoint could not be loaded back"
+            )
+        size = getattr(model, f"{side}_vocab_size", None)
+        if size is not None and size != len(vocab):
+            raise CheckpointMismatchError(
+                f"the model has {side}_vocab_size={size} but {side}_vocab has {len(vocab)} tokens"
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from gattut.seq2seq.decoders import BahdanauDecoder, LuongDecoder, NoAttentionDecoder
-from gattut.seq2seq.encoders import GRUEncoder
+from gattut.seq2seq.encoders import GRUEncoder, check_model_args
 from gattut.seq2seq.model import RNNSeq2Seq, Seq2Seq
 from gattut.seq2seq.transformer import TransformerSeq2Seq
 
 __all__ = ["ATTENTION_KINDS", "Seq2SeqConfig", "build_model"]
 
 ATTENTION_KINDS = ("none", "bahdanau", "luong", "transformer")
+_SCORES = ("dot", "general", "concat")  # Luong's scores
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,11 @@ class Seq2SeqConfig:
     def __post_init__(self):
         if self.attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
-        for name in ("src_vocab_size", "tgt_vocab_size", "d_embed", "d_hidden", "num_layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        sizes = ("src_vocab_size", "tgt_vocab_size", "d_embed", "d_hidden", "num_layers",
+                 "d_attn", "num_heads", "d_ff", "max_len")  # fmt: skip
+        check_model_args(self.dropout, **{name: getattr(self, name) for name in sizes})
+        if self.score not in _SCORES:
+            raise ValueError(f"score must be one of {_SCORES}, got {self.score!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,6 +73,11 @@ class Seq2SeqConfig:
 
 def build_model(config: Seq2SeqConfig) -> Seq2Seq:
     """Build the model a config describes (weights freshly initialised)."""
+    if not isinstance(config, Seq2SeqConfig):
+        raise TypeError(
+            f"build_model takes a Seq2SeqConfig, got {type(config).__name__}; "
+            "for a dict use Seq2SeqConfig.from_dict(...)"
+        )
     c = config
     if c.attention == "transformer":
         return TransformerSeq2Seq(

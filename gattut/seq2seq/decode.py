@@ -252,9 +252,15 @@ def translate(
     at what the model can decode (a Transformer's ``max_len``), which also
     bounds the source length when ``max_src_len`` is not given.
     """
+    for name, vocab in (("src_vocab", src_vocab), ("tgt_vocab", tgt_vocab)):
+        if not isinstance(vocab, Vocab):
+            raise TypeError(f"{name} must be a Vocab, got {type(vocab).__name__}")
     tokens = list(tokens)
     if not tokens:
         raise ValueError("cannot translate an empty sentence: give at least one token")
+    if not all(isinstance(t, str) for t in tokens):
+        bad = next(t for t in tokens if not isinstance(t, str))
+        raise TypeError(f"tokens must be strings, got {bad!r} ({type(bad).__name__})")
     limit = _output_limit(model)
     why = "the model was trained on at most"
     if limit is not None and (max_src_len is None or limit < max_src_len):

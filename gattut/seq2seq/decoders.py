@@ -51,6 +51,7 @@ from torch import nn
 
 from gattut.attention import BahdanauAttention, LuongAttention, masked_softmax
 from gattut.data.vocab import PAD_ID
+from gattut.seq2seq.encoders import check_model_args
 
 __all__ = ["Memory", "NoAttentionDecoder", "BahdanauDecoder", "LuongDecoder"]
 
@@ -86,6 +87,9 @@ class _GRUDecoderBase(nn.Module):
         self, vocab_size: int, d_embed: int, d_hidden: int, d_context: int, dropout: float
     ):
         super().__init__()
+        check_model_args(
+            dropout, vocab_size=vocab_size, d_embed=d_embed, d_hidden=d_hidden, d_context=d_context
+        )
         self.vocab_size, self.d_hidden, self.d_context = vocab_size, d_hidden, d_context
         self.embedding = nn.Embedding(vocab_size, d_embed, padding_idx=PAD_ID)
         self.dropout = nn.Dropout(dropout)
@@ -146,8 +150,9 @@ class BahdanauDecoder(_GRUDecoderBase):
         dropout: float = 0.0,
     ):
         super().__init__(vocab_size, d_embed, d_hidden, d_context, dropout)
+        check_model_args(d_attn=d_attn)
         self.attention = BahdanauAttention(
-            d_hidden, d_context, d_attn or d_hidden, normalize=normalize
+            d_hidden, d_context, d_hidden if d_attn is None else d_attn, normalize=normalize
         )
         self.rnn = nn.GRUCell(d_embed + d_context, d_hidden)
         self.out = nn.Linear(d_hidden + d_context + d_embed, vocab_size)

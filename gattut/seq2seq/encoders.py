@@ -22,9 +22,21 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from gattut.data.vocab import PAD_ID
+from gattut.attention._checks import check_rate, check_size
+from gattut.data.vocab import PAD_ID, SPECIALS
 
-__all__ = ["GRUEncoder", "check_ids", "check_source"]
+__all__ = ["GRUEncoder", "check_ids", "check_model_args", "check_source"]
+
+
+def check_model_args(dropout: float = 0.0, **sizes: int | None) -> None:
+    """Constructor checks of the seq2seq models: every size a positive int (``None`` = default).
+
+    A size whose name ends in ``vocab_size`` must hold the four special tokens.
+    """
+    for name, size in sizes.items():
+        if size is not None:
+            check_size(size, name, minimum=len(SPECIALS) if name.endswith("vocab_size") else 1)
+    check_rate(dropout)
 
 
 def check_ids(ids: torch.Tensor, vocab_size: int | None, name: str, vocab: str) -> None:
@@ -91,6 +103,9 @@ class GRUEncoder(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
+        check_model_args(
+            dropout, vocab_size=vocab_size, d_embed=d_embed, d_hidden=d_hidden, num_layers=num_layers
+        )
         self.embedding = nn.Embedding(vocab_size, d_embed, padding_idx=PAD_ID)
         self.dropout = nn.Dropout(dropout)
         self.rnn = nn.GRU(

@@ -108,6 +108,13 @@ class RNNSeq2Seq(Seq2Seq):
 
     def __init__(self, encoder: GRUEncoder, decoder: nn.Module):
         super().__init__()
+        if not isinstance(encoder, GRUEncoder):
+            raise TypeError(f"encoder must be a GRUEncoder, got {type(encoder).__name__}")
+        if not all(hasattr(decoder, a) for a in ("d_context", "embedding", "init_state", "step")):
+            raise TypeError(
+                "decoder must be a GRU decoder of gattut.seq2seq.decoders (NoAttentionDecoder, "
+                f"BahdanauDecoder, LuongDecoder), got {type(decoder).__name__}"
+            )
         if decoder.d_context != encoder.d_out:
             raise ValueError(
                 f"decoder.d_context={decoder.d_context} must equal encoder.d_out={encoder.d_out}"

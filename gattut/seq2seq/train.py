@@ -30,10 +30,12 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm  # plain tqdm: tqdm.auto warns in notebooks without ipywidgets
 
+from gattut.attention._checks import check_size
 from gattut.data.corpus import ParallelCorpus
 from gattut.data.vocab import PAD_ID
 from gattut.seq2seq.checkpoint import load_checkpoint, save_checkpoint
-from gattut.seq2seq.config import Seq2SeqConfig
+from gattut.seq2seq.config import Seq2SeqConfig, build_model
+from gattut.seq2seq.encoders import check_ids
 from gattut.utils import get_device
 
 __all__ = ["TrainResult", "train", "sequence_loss", "evaluate_loss"]
@@ -56,9 +58,17 @@ def sequence_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Shapes:
         logits: ``(B, T, V)``, target: ``(B, T)`` -> scalar
     """
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 3 or not logits.is_floating_point():
+        raise ValueError(
+            f"logits must be a floating (B, T, V) tensor, got "
+            f"{tuple(getattr(logits, 'shape', ()))} {getattr(logits, 'dtype', type(logits).__name__)}"
+        )
     B, T, V = logits.shape
-    if target.shape != (B, T):
-        raise ValueError(f"target must have shape ({B}, {T}), got {tuple(target.shape)}")
+    if not isinstance(target, torch.Tensor) or target.shape != (B, T):
+        raise ValueError(f"target must have shape ({B}, {T}), got {tuple(getattr(target, 'shape', ()))}")
+    if target.dtype != torch.long:
+        raise ValueError(f"target must hold long ids, got dtype {target.dtype}")
+    check_ids(target, V, "target", "target")
     return F.cross_entropy(logits.reshape(B * T, V), target.reshape(B * T), ignore_index=PAD_ID)
 
 
@@ -82,6 +92,57 @@ def evaluate_loss(
         total_tokens += n
     model.train(was_training)
     return total_loss / total_tokens, total_correct / total_tokens
+
+
+def _check_train_args(
+    model, corpus, model_config, epochs, batch_size, lr, teacher_forcing_ratio, clip_norm,
+    patience, checkpoint_path, resume, max_minutes,
+) -> None:
+    """Every argument of :func:`train`, checked before the first batch (nothing is written)."""
+    check_size(epochs, "epochs")
+    check_size(batch_size, "batch_size")
+    if patience is not None:
+        check_size(patience, "patience")
+    for name, value, low in (("lr", lr, "> 0"), ("clip_norm", clip_norm, "> 0"),
+                             ("max_minutes", max_minutes, ">= 0")):  # fmt: skip
+        if value is None and name != "lr":
+            continue
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not (value > 0 if low == "> 0" else value >= 0):
+            raise ValueError(f"{name} must be a number {low}, got {value!r}")
+    if not 0.0 <= teacher_forcing_ratio <= 1.0:
+        raise ValueError(f"teacher_forcing_ratio must be in [0, 1], got {teacher_forcing_ratio}")
+    if not isinstance(corpus, ParallelCorpus):
+        raise TypeError(f"corpus must be a ParallelCorpus, got {type(corpus).__name__}")
+    for split in ("train", "valid"):
+        if not corpus.pairs(split):
+            raise ValueError(f"the corpus' {split!r} split is empty; training needs it")
+    for side, vocab in (("src", corpus.src_vocab), ("tgt", corpus.tgt_vocab)):
+        size = getattr(model, f"{side}_vocab_size", None)
+        if size is not None and size != len(vocab):
+            raise ValueError(
+                f"the model has {side}_vocab_size={size} but the corpus' {side}_vocab has "
+                f"{len(vocab)} tokens: build the model for this corpus"
+            )
+    if checkpoint_path is not None:
+        if model_config is None:
+            raise ValueError("checkpoint_path needs model_config (the checkpoint stores it)")
+        if Path(checkpoint_path).is_dir():
+            raise ValueError(f"checkpoint_path {checkpoint_path} is a directory; name a file in it")
+    if resume and checkpoint_path is None:
+        raise ValueError("resume=True needs checkpoint_path")
+    if model_config is not None:
+        if not isinstance(model_config, Seq2SeqConfig):
+            raise TypeError(
+                f"model_config must be a Seq2SeqConfig, got {type(model_config).__name__}"
+            )
+        expected = {k: tuple(v.shape) for k, v in build_model(model_config).state_dict().items()}
+        actual = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        if expected != actual:
+            raise ValueError(
+                "model_config does not describe this model (build_model(model_config) has other "
+                "parameters); a checkpoint of it could not be loaded back"
+            )
 
 
 def train(
@@ -110,14 +171,10 @@ def train(
     similar length together (see :meth:`ParallelCorpus.batches`). ``checkpoint_path`` needs ``model_config``
     so that the checkpoint can rebuild and check the model.
     """
-    if epochs < 1 or batch_size < 1 or lr <= 0:
-        raise ValueError(
-            f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}"
-        )
-    if checkpoint_path is not None and model_config is None:
-        raise ValueError("checkpoint_path needs model_config (the checkpoint stores it)")
-    if resume and checkpoint_path is None:
-        raise ValueError("resume=True needs checkpoint_path")
+    _check_train_args(
+        model, corpus, model_config, epochs, batch_size, lr, teacher_forcing_ratio, clip_norm,
+        patience, checkpoint_path, resume, max_minutes,
+    )  # fmt: skip
     device = get_device(device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

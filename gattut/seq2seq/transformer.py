@@ -33,7 +33,7 @@ from torch import nn
 
 from gattut.attention import MultiHeadAttention, SinusoidalPositionalEncoding, padding_mask
 from gattut.data.vocab import PAD_ID
-from gattut.seq2seq.encoders import check_source
+from gattut.seq2seq.encoders import check_model_args, check_source
 from gattut.seq2seq.model import Seq2Seq, check_target
 
 __all__ = ["TransformerMemory", "EncoderLayer", "DecoderLayer", "TransformerSeq2Seq"]
@@ -138,6 +138,11 @@ class TransformerSeq2Seq(Seq2Seq):
         max_len: int = 256,
     ):
         super().__init__()
+        check_model_args(
+            dropout, src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
+            d_model=d_model, num_heads=num_heads, num_layers=num_layers, d_ff=d_ff,
+            max_len=max_len,
+        )  # fmt: skip
         self.d_model, self.norm_first, self.max_len = d_model, norm_first, max_len
         self.src_vocab_size, self.tgt_vocab_size = src_vocab_size, tgt_vocab_size
         self.src_embed = nn.Embedding(src_vocab_size, d_model, padding_idx=PAD_ID)

@@ -23,7 +23,7 @@ def test_config_errors():
         Seq2SeqConfig.from_dict(
             {"attention": "none", "src_vocab_size": 3, "tgt_vocab_size": 3, "heads": 2}
         )
-    with pytest.raises(ValueError, match="d_hidden must be >= 1"):
+    with pytest.raises(ValueError, match="d_hidden must be a positive int, got 0"):
         Seq2SeqConfig("none", 10, 10, d_hidden=0)
     with pytest.raises(ValueError, match="dropout"):
         Seq2SeqConfig("none", 10, 10, dropout=1.0)

@@ -106,7 +106,7 @@ def check_mask(mask, target: tuple, name: str = "mask", layout: str = "") -> tf.
     return mask
 
 
-def prepare_seq_inputs(query, key, value, mask):
+def prepare_seq_inputs(query, key, value, mask, widths=None):
     """Validate the inputs of a sequence-to-sequence attention layer.
 
     The query may be one decoder step ``(B, Dq)`` or a sequence ``(B, T, Dq)``;
@@ -127,6 +127,9 @@ def prepare_seq_inputs(query, key, value, mask):
             f"and value {_shape(value)}"
         )
     check_nonempty(key, "key", 1, "length S")
+    if widths is not None:
+        check_width(query, "query", widths[0])
+        check_width(key, "key", widths[1])
     one_step = len(query.shape) == 2
     if one_step:
         query = query[:, None, :]  # (B, 1, Dq)

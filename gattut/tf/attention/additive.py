@@ -35,7 +35,9 @@ class BahdanauAttention(MaskedLayer):
         self.built = True
 
     def call(self, query, key, value=None, mask=None):
-        query, key, value, mask, one_step = prepare_seq_inputs(query, key, value, mask)
+        query, key, value, mask, one_step = prepare_seq_inputs(
+            query, key, value, mask, (self.d_query, self.d_key)
+        )
         scores = self.score(query, key)  # (B, T, S)
         weights = masked_softmax(scores, mask)  # (B, T, S)
         context = weights @ value  # (B, T, Dv)

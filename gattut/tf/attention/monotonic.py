@@ -130,7 +130,9 @@ class MonotonicAttention(MaskedLayer):
         check_size(d_query, "d_query")
         check_size(d_key, "d_key")
         if not sigmoid_noise >= 0:
-            raise ValueError(f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}")
+            raise ValueError(
+                f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}"
+            )
         if score == "bahdanau":
             if scale:
                 raise ValueError(
@@ -177,7 +179,9 @@ class MonotonicAttention(MaskedLayer):
         query = check_tensor(
             query, "query", (2,), "(B, Dq) (monotonic attention runs one step at a time)"
         )
-        query, key, value, _, _ = prepare_seq_inputs(query, key, value, None)
+        query, key, value, _, _ = prepare_seq_inputs(
+            query, key, value, None, (self.d_query, self.d_key)
+        )
         B, S = query.shape[0], key.shape[1]
         previous_weights = check_tensor(previous_weights, "previous_weights", (2,), "(B, S)")
         if tuple(previous_weights.shape) != (B, S):

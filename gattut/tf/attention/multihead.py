@@ -134,6 +134,7 @@ class MultiHeadAttention(MaskedLayer):
         B, T, D = ops.shape(query)
         S = ops.shape(key)[1]
         H, Dh = self.num_heads, self.d_head
+        combined = self.combine_masks(B, T, S, mask, key_mask, causal)  # checked before any work
 
         # 1) project, and split the width D into H heads of width Dh.
         q = ops.reshape(self.q_proj(query), (B, T, H, Dh))  # (B, T, H, Dh)
@@ -142,7 +143,6 @@ class MultiHeadAttention(MaskedLayer):
 
         # 2) attend, every head at once.
         dropout = self.dropout if training else 0.0
-        combined = self.combine_masks(B, T, S, mask, key_mask, causal)
         if need_weights or dropout > 0:
             # keras.ops.dot_product_attention has no dropout, so a training step
             # with dropout takes the readable path even when the weights are not wanted.

@@ -62,7 +62,9 @@ class LuongAttention(MaskedLayer):
         return scores
 
     def call(self, query, key, value=None, mask=None):
-        query, key, value, mask, one_step = prepare_seq_inputs(query, key, value, mask)
+        query, key, value, mask, one_step = prepare_seq_inputs(
+            query, key, value, mask, (self.d_query, self.d_key)
+        )
         scores = self.scores(query, key)  # (B, T, S)
         weights = masked_softmax(scores, mask)  # (B, T, S)
         context = weights @ value  # (B, T, Dv)
@@ -104,7 +106,9 @@ class LocalPAttention(MaskedLayer):
         self.built = True
 
     def call(self, query, key, value=None, mask=None, return_positions=False):
-        query, key, value, mask, one_step = prepare_seq_inputs(query, key, value, mask)
+        query, key, value, mask, one_step = prepare_seq_inputs(
+            query, key, value, mask, (self.d_query, self.d_key)
+        )
         B, T, S = ops.shape(query)[0], ops.shape(query)[1], ops.shape(key)[1]
         scores = (
             dot_score(query, key) if self.score is None else self.score(query, key)
