@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from gattut.graph import GatedGATConv, GATv2Conv, GCNConv
 from gattut.graph.dense_gat import DenseGATConv
 from gattut.graph.gat import GATConv
+
+from .helpers import assert_matches_pyg
 
 
 def _pyg_pair(concat, loops, residual, heads=2):
@@ -298,16 +301,8 @@ def test_bipartite_equals_pyg(loops, concat, widths):
         ours.bias.uniform_(-1, 1)
     ref = nn.GATConv(widths, 3, heads=2, concat=concat, add_self_loops=loops, residual=True)
     ref.load_state_dict(ours.state_dict())
-    out, (ei, alpha) = ours((x_src, x_dst), edge_index, return_attention_weights=True)
-    out_ref, (ei_ref, alpha_ref) = ref((x_src, x_dst), edge_index, return_attention_weights=True)
+    out = assert_matches_pyg(ours, ref, (x_src, x_dst), edge_index)
     assert out.shape == (4, 6 if concat else 3)
-    torch.testing.assert_close(out, out_ref, rtol=1e-5, atol=1e-5)
-    assert ei.tolist() == ei_ref.tolist()
-    torch.testing.assert_close(alpha, alpha_ref, rtol=1e-5, atol=1e-5)
-    g = torch.randn_like(out)
-    for a, b in zip(torch.autograd.grad(out, list(ours.parameters()), g),
-                    torch.autograd.grad(out_ref, list(ref.parameters()), g)):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
 def test_bipartite_of_one_graph_is_the_graph(tricky_edges):
@@ -347,9 +342,16 @@ def test_pyg_argument_names_and_old_names_agree():
         new(x, edge_index, return_attention_weights=True, return_attention=False)
 
 
-def test_reset_parameters_redraws_everything():
-    torch.manual_seed(0)
-    layer = GATConv((5, 4), 3, heads=2, residual=True, attention_bias=True)
+@pytest.mark.parametrize("make", [
+    lambda: GATConv((5, 4), 3, heads=2, residual=True, attention_bias=True),
+    lambda: GATConv(5, 3, heads=2, per_head_init=True),
+    lambda: GATv2Conv(5, 3, heads=2, residual=True),
+    lambda: DenseGATConv(5, 3, heads=2, residual=True),
+    lambda: GatedGATConv(5, 3, heads=2, gate_features=4),  # the gate is redrawn too
+    lambda: GCNConv(5, 3),
+], ids=["gat", "gat-per-head", "gatv2", "dense", "gated", "gcn"])
+def test_reset_parameters_redraws_every_parameter(make):
+    layer = make()
     with torch.no_grad():
         for p in layer.parameters():
             p.fill_(7.0)
@@ -361,8 +363,6 @@ def test_reset_parameters_redraws_everything():
 # --- the prepared-edges cache is never another graph's ------------------------------------------
 
 def _layers():
-    from gattut.graph import GatedGATConv, GATv2Conv, GCNConv
-
     return [GATConv(5, 3, heads=2), GATConv(5, 3, aggregation="gather"), GatedGATConv(5, 3),
             GATv2Conv(5, 3), GCNConv(5, 3)]
 

@@ -45,12 +45,3 @@ def test_gate_of_one_gives_gatconv(tricky_edges):
     x = torch.randn(N, 5)
     torch.testing.assert_close(gated(x, edge_index), plain(x, edge_index))
 
-
-def test_reset_parameters_redraws_the_gate():
-    layer = GatedGATConv(5, 3, heads=2, gate_features=4)
-    with torch.no_grad():
-        for p in layer.parameters():
-            p.fill_(7.0)
-    layer.reset_parameters()
-    for name, p in layer.named_parameters():
-        assert not (p == 7.0).any(), name
