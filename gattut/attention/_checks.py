@@ -18,6 +18,7 @@ __all__ = [
     "check_tensor",
     "check_mask",
     "check_mha_args",
+    "check_query_key_value",
     "reject_renamed",
     "check_same_batch",
     "check_width",
@@ -109,6 +110,18 @@ def check_mask(
         )
 
 
+def check_query_key_value(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> None:
+    """One dtype, one batch, keys and values of one non-zero length S."""
+    check_same_dtype(query=query, key=key, value=value)
+    check_same_batch(query=query, key=key, value=value)
+    if key.shape[1] != value.shape[1]:
+        raise ValueError(
+            f"key and value must have the same length S, got key {tuple(key.shape)} "
+            f"and value {tuple(value.shape)}"
+        )
+    check_nonempty(key, "key", 1, "length S")
+
+
 def prepare_seq_inputs(
     query: torch.Tensor,
     key: torch.Tensor,
@@ -132,14 +145,7 @@ def prepare_seq_inputs(
     if value is None:
         value = key
     check_tensor(value, "value", (3,), "(B, S, Dv)")
-    check_same_dtype(query=query, key=key, value=value)
-    check_same_batch(query=query, key=key, value=value)
-    if key.shape[1] != value.shape[1]:
-        raise ValueError(
-            f"key and value must have the same length S, got key {tuple(key.shape)} "
-            f"and value {tuple(value.shape)}"
-        )
-    check_nonempty(key, "key", 1, "length S")
+    check_query_key_value(query, key, value)
     if widths is not None:
         check_width(query, "query", widths[0])
         check_width(key, "key", widths[1])

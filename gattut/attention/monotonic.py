@@ -143,6 +143,31 @@ def monotonic_attention(
     return chosen * _shift_right(torch.cumprod(1 - chosen, dim=1), 1.0)  # (B, S)
 
 
+def check_monotonic_args(
+    d_query, d_key, d_attn, score, sigmoid_noise, normalize, scale, mode
+) -> int:
+    """Validate :class:`MonotonicAttention`'s arguments (both frameworks); return ``d_attn``."""
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    check_size(d_query, "d_query")
+    check_size(d_key, "d_key")
+    if not sigmoid_noise >= 0:
+        raise ValueError(f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}")
+    if score == "bahdanau":
+        if scale:
+            raise ValueError("scale=True belongs to score='luong'; use normalize=True for bahdanau")
+        return d_query if d_attn is None else d_attn
+    if score == "luong":
+        if d_attn not in (None, d_query):
+            raise ValueError(
+                f"score='luong' projects keys to d_query={d_query}, got d_attn={d_attn}"
+            )
+        if normalize:
+            raise ValueError("normalize=True belongs to score='bahdanau'; use scale=True for luong")
+        return d_query
+    raise ValueError(f"score must be 'bahdanau' or 'luong', got {score!r}")
+
+
 class MonotonicAttention(nn.Module):
     r"""Monotonic attention layer with a Bahdanau or Luong energy.
 
@@ -192,33 +217,12 @@ class MonotonicAttention(nn.Module):
         mode: str = "parallel",
     ):
         super().__init__()
-        if mode not in _MODES:
-            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-        check_size(d_query, "d_query")
-        check_size(d_key, "d_key")
-        if not sigmoid_noise >= 0:
-            raise ValueError(
-                f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}"
-            )
+        d_attn = check_monotonic_args(d_query, d_key, d_attn, score, sigmoid_noise, normalize,
+                                      scale, mode)  # fmt: skip
         if score == "bahdanau":
-            if scale:
-                raise ValueError(
-                    "scale=True belongs to score='luong'; use normalize=True for bahdanau"
-                )
-            d_attn = d_query if d_attn is None else d_attn
             self.score = AdditiveScore(d_query, d_key, d_attn, normalize=normalize)
-        elif score == "luong":
-            if d_attn not in (None, d_query):
-                raise ValueError(
-                    f"score='luong' projects keys to d_query={d_query}, got d_attn={d_attn}"
-                )
-            if normalize:
-                raise ValueError(
-                    "normalize=True belongs to score='bahdanau'; use scale=True for luong"
-                )
-            self.score = GeneralScore(d_query, d_key)
         else:
-            raise ValueError(f"score must be 'bahdanau' or 'luong', got {score!r}")
+            self.score = GeneralScore(d_query, d_key)
         self.score_kind = score
         self.d_query, self.d_key = d_query, d_key
         self.sigmoid_noise = sigmoid_noise

@@ -30,8 +30,7 @@ from gattut.attention._checks import (
     check_mask,
     check_mha_args,
     check_nonempty,
-    check_same_batch,
-    check_same_dtype,
+    check_query_key_value,
     check_tensor,
     check_width,
     reject_renamed,
@@ -120,15 +119,8 @@ class MultiHeadAttention(nn.Module):
         check_width(query, "query", self.d_model)
         check_width(key, "key", self.kdim)
         check_width(value, "value", self.vdim)
-        check_same_dtype(query=query, key=key, value=value)
-        check_same_batch(query=query, key=key, value=value)
-        if key.shape[1] != value.shape[1]:
-            raise ValueError(
-                f"key and value must have the same length S, got key {tuple(key.shape)} "
-                f"and value {tuple(value.shape)}"
-            )
+        check_query_key_value(query, key, value)
         check_nonempty(query, "query", 1, "length T")
-        check_nonempty(key, "key", 1, "length S")
 
     def combine_masks(
         self,

@@ -31,18 +31,23 @@ __all__ = ["LuongAttention", "LocalPAttention"]
 _SCORES = ("dot", "general", "concat")
 
 
-def _make_score(d_query: int, d_key: int, score: str) -> nn.Module | None:
-    """Build the score module for ``score``; ``None`` stands for the parameter-free dot score."""
+def check_score_args(d_query: int, d_key: int, score: str) -> None:
+    """Validate a Luong score and the widths it compares (both frameworks)."""
     if score not in _SCORES:
         raise ValueError(f"score must be one of {_SCORES}, got {score!r}")
     check_size(d_query, "d_query")
     check_size(d_key, "d_key")
+    if score == "dot" and d_query != d_key:
+        raise ValueError(
+            f"the 'dot' score needs d_query == d_key, got d_query={d_query}, d_key={d_key}; "
+            "use score='general' to compare vectors of different widths"
+        )
+
+
+def _make_score(d_query: int, d_key: int, score: str) -> nn.Module | None:
+    """Build the score module for ``score``; ``None`` stands for the parameter-free dot score."""
+    check_score_args(d_query, d_key, score)
     if score == "dot":
-        if d_query != d_key:
-            raise ValueError(
-                f"the 'dot' score needs d_query == d_key, got d_query={d_query}, d_key={d_key}; "
-                "use score='general' to compare vectors of different widths"
-            )
         return None
     if score == "general":
         return GeneralScore(d_query, d_key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from gattut.attention.multiplicative import _SCORES
 from gattut.seq2seq.decoders import BahdanauDecoder, LuongDecoder, NoAttentionDecoder
 from gattut.seq2seq.encoders import GRUEncoder, check_model_args
 from gattut.seq2seq.model import RNNSeq2Seq, Seq2Seq
@@ -17,7 +18,6 @@ from gattut.seq2seq.transformer import TransformerSeq2Seq
 __all__ = ["ATTENTION_KINDS", "Seq2SeqConfig", "build_model"]
 
 ATTENTION_KINDS = ("none", "bahdanau", "luong", "transformer")
-_SCORES = ("dot", "general", "concat")  # Luong's scores
 
 
 @dataclass(frozen=True)

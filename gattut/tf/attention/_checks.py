@@ -19,6 +19,7 @@ __all__ = [
     "check_same_batch",
     "check_width",
     "check_nonempty",
+    "check_key_value",
 ]
 
 
@@ -106,6 +107,17 @@ def check_mask(mask, target: tuple, name: str = "mask", layout: str = "") -> tf.
     return mask
 
 
+def check_key_value(query, key, value) -> None:
+    """One batch, keys and values of one non-zero length S (dtypes: Keras layers autocast)."""
+    check_same_batch(query=query, key=key, value=value)
+    if None not in (key.shape[1], value.shape[1]) and key.shape[1] != value.shape[1]:
+        raise ValueError(
+            f"key and value must have the same length S, got key {_shape(key)} "
+            f"and value {_shape(value)}"
+        )
+    check_nonempty(key, "key", 1, "length S")
+
+
 def prepare_seq_inputs(query, key, value, mask, widths=None):
     """Validate the inputs of a sequence-to-sequence attention layer.
 
@@ -120,13 +132,7 @@ def prepare_seq_inputs(query, key, value, mask, widths=None):
     query = check_tensor(query, "query", (2, 3), "(B, Dq) or (B, T, Dq)")
     key = check_tensor(key, "key", (3,), "(B, S, Dk)")
     value = key if value is None else check_tensor(value, "value", (3,), "(B, S, Dv)")
-    check_same_batch(query=query, key=key, value=value)
-    if None not in (key.shape[1], value.shape[1]) and key.shape[1] != value.shape[1]:
-        raise ValueError(
-            f"key and value must have the same length S, got key {_shape(key)} "
-            f"and value {_shape(value)}"
-        )
-    check_nonempty(key, "key", 1, "length S")
+    check_key_value(query, key, value)
     if widths is not None:
         check_width(query, "query", widths[0])
         check_width(key, "key", widths[1])

@@ -11,7 +11,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from gattut.attention._checks import check_same_dtype, check_size
+from gattut.attention._checks import check_same_dtype
+from gattut.attention.monotonic import _MODES, check_monotonic_args
 from gattut.tf.attention._checks import (
     check_mask,
     check_tensor,
@@ -22,8 +23,6 @@ from gattut.tf.attention._layer import MaskedLayer
 from gattut.tf.attention.scoring import AdditiveScore, GeneralScore
 
 __all__ = ["monotonic_attention", "safe_cumprod", "MonotonicAttention"]
-
-_MODES = ("parallel", "recursive", "hard")
 
 
 def _shift_right(x, fill: float):
@@ -125,35 +124,14 @@ class MonotonicAttention(MaskedLayer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if mode not in _MODES:
-            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
-        check_size(d_query, "d_query")
-        check_size(d_key, "d_key")
-        if not sigmoid_noise >= 0:
-            raise ValueError(
-                f"sigmoid_noise must be >= 0 (a standard deviation), got {sigmoid_noise}"
-            )
+        d_attn = check_monotonic_args(d_query, d_key, d_attn, score, sigmoid_noise, normalize,
+                                      scale, mode)  # fmt: skip
         if score == "bahdanau":
-            if scale:
-                raise ValueError(
-                    "scale=True belongs to score='luong'; use normalize=True for bahdanau"
-                )
-            d_attn = d_query if d_attn is None else d_attn
             self.score = AdditiveScore(
                 d_query, d_key, d_attn, normalize=normalize, name="score", dtype=self.dtype_policy
             )
-        elif score == "luong":
-            if d_attn not in (None, d_query):
-                raise ValueError(
-                    f"score='luong' projects keys to d_query={d_query}, got d_attn={d_attn}"
-                )
-            if normalize:
-                raise ValueError(
-                    "normalize=True belongs to score='bahdanau'; use scale=True for luong"
-                )
-            self.score = GeneralScore(d_query, d_key, name="score", dtype=self.dtype_policy)
         else:
-            raise ValueError(f"score must be 'bahdanau' or 'luong', got {score!r}")
+            self.score = GeneralScore(d_query, d_key, name="score", dtype=self.dtype_policy)
         self.score_kind = score
         self.d_query, self.d_key, self.d_attn = d_query, d_key, d_attn
         self.sigmoid_noise = sigmoid_noise

@@ -14,9 +14,9 @@ from keras import ops
 from gattut.attention._checks import RENAMED, check_mha_args, reject_renamed
 from gattut.tf.attention._checks import (
     as_tensor,
+    check_key_value,
     check_mask,
     check_nonempty,
-    check_same_batch,
     check_tensor,
     check_width,
 )
@@ -81,14 +81,8 @@ class MultiHeadAttention(MaskedLayer):
         check_width(query, "query", self.d_model)
         check_width(key, "key", self.kdim)
         check_width(value, "value", self.vdim)
-        check_same_batch(query=query, key=key, value=value)
-        if None not in (key.shape[1], value.shape[1]) and key.shape[1] != value.shape[1]:
-            raise ValueError(
-                f"key and value must have the same length S, got key {tuple(key.shape)} "
-                f"and value {tuple(value.shape)}"
-            )
+        check_key_value(query, key, value)
         check_nonempty(query, "query", 1, "length T")
-        check_nonempty(key, "key", 1, "length S")
         return query, key, value
 
     def combine_masks(self, B, T, S, mask=None, key_mask=None, causal=False):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from gattut.attention._checks import check_size
+from gattut.attention.multiplicative import check_score_args
 from gattut.tf.attention._checks import prepare_seq_inputs
 from gattut.tf.attention._layer import MaskedLayer
 from gattut.tf.attention.masks import masked_softmax
@@ -16,21 +16,11 @@ from gattut.tf.attention.scoring import AdditiveScore, GeneralScore, dense, dot_
 
 __all__ = ["LuongAttention", "LocalPAttention"]
 
-_SCORES = ("dot", "general", "concat")
-
 
 def _make_score(d_query: int, d_key: int, score: str, dtype=None) -> keras.layers.Layer | None:
     """Build the score layer for ``score``; ``None`` stands for the parameter-free dot score."""
-    if score not in _SCORES:
-        raise ValueError(f"score must be one of {_SCORES}, got {score!r}")
-    check_size(d_query, "d_query")
-    check_size(d_key, "d_key")
+    check_score_args(d_query, d_key, score)
     if score == "dot":
-        if d_query != d_key:
-            raise ValueError(
-                f"the 'dot' score needs d_query == d_key, got d_query={d_query}, d_key={d_key}; "
-                "use score='general' to compare vectors of different widths"
-            )
         return None
     if score == "general":
         return GeneralScore(d_query, d_key, name="score", dtype=dtype)
