@@ -130,7 +130,8 @@ def test_run_seeds_refuses_an_existing_checkpoint_before_training(tiny_graph, tm
     (b"", CheckpointMismatchError, "is empty"),
     (b"PK\x03\x04 truncated", CheckpointMismatchError, "truncated or corrupt"),
     (b"\x80\x04garbage" * 8, CheckpointMismatchError, "not a gattut checkpoint"),
-], ids=["missing", "directory", "empty", "truncated", "junk"])
+    (b"hello world, not a checkpoint" * 10, CheckpointMismatchError, "truncated or corrupt"),
+], ids=["missing", "directory", "empty", "truncated", "junk", "text"])
 def test_load_checkpoint_names_the_file_and_the_problem(tmp_path, content, error, match):
     file = tmp_path / "c.pt"
     if content == "dir":
