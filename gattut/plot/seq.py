@@ -133,3 +133,6 @@ def accuracy_bars(results: Mapping[str, Sequence[bool]], ax=None, title: str | N
     if title:
         ax.set_title(title)
     return fig
+
+
+__all__ += ["accuracy_bars"]
