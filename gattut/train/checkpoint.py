@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -158,14 +159,19 @@ def read_checkpoint(file: str | Path, map_location: str | torch.device = "cpu") 
     if file.stat().st_size == 0:
         raise CheckpointMismatchError(f"{file} is empty, not a checkpoint; delete it")
     try:
-        state = torch.load(file, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # A foreign pickle makes torch warn about its protocol before it refuses the file.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            state = torch.load(file, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         # Not torch's advice to pass weights_only=False: that would run code from the file.
         raise CheckpointMismatchError(
             f"{file} is not a gattut checkpoint: it is corrupt, or holds more than tensors and "
             "plain data (not written by gattut); delete it or write a new one") from exc
-    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a damaged file
-        # (RuntimeError for a cut zip, EOFError, KeyError for text, ...): all mean the same here.
+    except Exception as exc:  # noqa: BLE001
+        # A damaged file reaches torch's unpickler in many states: RuntimeError (a cut zip),
+        # EOFError, KeyError and UnicodeDecodeError (text), IndexError, struct.error,
+        # AssertionError were all seen on cut and flipped bytes. They all mean the same here.
         raise CheckpointMismatchError(
             f"{file} cannot be read as a checkpoint ({type(exc).__name__}: "
             f"{' '.join(str(exc).split())[:100]}); it is truncated or corrupt: delete it or "
