@@ -4,7 +4,7 @@ The names, signatures and behaviour follow the PyTorch code one for one:
 ``gattut.attention.MultiHeadAttention`` is ``gattut.tf.attention.MultiHeadAttention``
 here, with the same masks (boolean, ``True`` = may attend), the same return
 values and weights laid out so that they copy over with at most a transpose
-(:func:`gattut.tf.attention.load_torch_weights` does it).
+(:func:`gattut.tf.convert.load_torch_weights` does it, for every layer).
 
 Importing this package imports Keras 3 with the TensorFlow backend, which
 takes a few seconds; ``import gattut`` alone never does. The environment

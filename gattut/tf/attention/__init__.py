@@ -7,7 +7,6 @@ PyTorch modules with :func:`load_torch_weights`.
 """
 
 from gattut.tf.attention.additive import BahdanauAttention
-from gattut.tf.attention.convert import load_torch_weights
 from gattut.tf.attention.masks import causal_mask, masked_softmax, padding_mask
 from gattut.tf.attention.monotonic import MonotonicAttention, monotonic_attention, safe_cumprod
 from gattut.tf.attention.multihead import MultiHeadAttention
@@ -29,6 +28,7 @@ from gattut.tf.attention.scoring import (
     scaled_dot_score,
 )
 from gattut.tf.attention.sdpa import scaled_dot_product_attention
+from gattut.tf.convert import load_torch_weights
 
 __all__ = [
     "masked_softmax",

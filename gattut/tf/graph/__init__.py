@@ -6,7 +6,8 @@ copy over from the PyTorch layers with :func:`load_torch_weights` (importing
 this package does not import PyTorch; the copy does, when it is asked for).
 """
 
-from gattut.tf.graph.gat import GATConv, load_torch_weights
+from gattut.tf.convert import load_torch_weights
+from gattut.tf.graph.gat import GATConv
 from gattut.tf.graph.ops import add_self_loops, edge_softmax, remove_self_loops
 
 __all__ = ["GATConv", "add_self_loops", "edge_softmax", "load_torch_weights", "remove_self_loops"]

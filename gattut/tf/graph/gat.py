@@ -13,6 +13,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from gattut.tf.convert import load_torch_weights
 from gattut.tf.graph.ops import add_self_loops, check_edge_index, check_node_features, edge_softmax
 
 __all__ = ["GATConv", "load_torch_weights"]
@@ -39,10 +40,10 @@ class GATConv(keras.layers.Layer):
             ``e_ij = LeakyReLU(a_dst^T z_i + a_src^T z_j + b)``; see the PyTorch layer.
         seed: seed of the attention dropout.
 
-    Weights (PyTorch name in brackets; kernels are the transposed ``Linear`` weights):
-    ``kernel`` (F, H*C) [``lin.weight``], ``att_src`` and ``att_dst`` (1, H, C),
-    ``res_kernel`` (F, H*C or C) [``res.weight``], ``bias`` (H*C or C),
-    ``att_bias`` (1, H) [``att_bias``].
+    Weights (PyTorch name in brackets; kernels are the transposed ``Linear`` weights,
+    see :func:`gattut.tf.convert.load_torch_weights`): ``kernel`` (F, H*C) [``lin.weight``],
+    ``att_src`` and ``att_dst`` (1, H, C), ``res_kernel`` (F, H*C or C) [``res.weight``],
+    ``bias`` (H*C or C), ``att_bias`` (1, H).
 
     ``call(x, edge_index, return_attention=False, training=False)``; ``x`` may
     be a ``tf.SparseTensor`` (Cora's features are 99% zeros).
@@ -57,6 +58,11 @@ class GATConv(keras.layers.Layer):
         ValueError: (in ``call``) ``x`` not ``(N, F)`` float with ``F = in_features``,
             ``edge_index`` not ``(2, E)`` integer, or node ids outside ``[0, N)``.
     """
+
+    # For load_torch_weights: the PyTorch Linear children held here as kernels, and the
+    # settings that must agree for the copied weights to compute the same function.
+    torch_names = {"lin": "kernel", "res": "res_kernel"}
+    torch_settings = ("concat", "negative_slope", "add_self_loops")
 
     def __init__(
         self,
@@ -188,70 +194,3 @@ class GATConv(keras.layers.Layer):
             attention_bias=self.att_bias is not None,
         )
         return config
-
-
-def load_torch_weights(keras_layer: GATConv, torch_layer) -> GATConv:
-    """Copy a PyTorch ``GATConv``'s parameters into the Keras :class:`GATConv`.
-
-    Works for :class:`gattut.graph.gat.GATConv` and for PyTorch Geometric's
-    ``GATConv`` (same parameter names: ``lin.weight``, ``att_src``,
-    ``att_dst``, ``bias``, ``res.weight``, and ours' ``att_bias``). ``Linear`` weights are transposed
-    into Keras kernels (``kernel = lin.weight.T``). Returns ``keras_layer``.
-
-    Raises:
-        ValueError: the two layers disagree on a shape, on having a bias or a
-            residual, or on ``concat``, ``negative_slope`` or ``add_self_loops``.
-
-    Shapes:
-        lin.weight: (H*C, F) -> kernel: (F, H*C); att_*: (1, H, C) -> (1, H, C).
-    """
-    lin = getattr(torch_layer, "lin", None)
-    if lin is None or not hasattr(lin, "weight"):
-        raise ValueError(
-            "load_torch_weights needs a GATConv with one shared projection `lin` "
-            f"(got {type(torch_layer).__name__})"
-        )
-
-    def numpy(param):
-        return param.detach().cpu().numpy()
-
-    for flag in ("concat", "negative_slope", "add_self_loops"):
-        theirs = getattr(torch_layer, flag, None)
-        if theirs is not None and theirs != getattr(keras_layer, flag):
-            raise ValueError(
-                f"load_torch_weights: {flag} differs (PyTorch {theirs!r}, Keras "
-                f"{getattr(keras_layer, flag)!r})"
-            )
-    pairs = [
-        ("kernel", keras_layer.kernel, numpy(lin.weight).T),
-        ("att_src", keras_layer.att_src, numpy(torch_layer.att_src)),
-        ("att_dst", keras_layer.att_dst, numpy(torch_layer.att_dst)),
-    ]
-    torch_res = getattr(torch_layer, "res", None)
-    torch_bias = getattr(torch_layer, "bias", None)
-    torch_att_bias = getattr(torch_layer, "att_bias", None)
-    for label, ours, theirs in (
-        ("residual", keras_layer.res_kernel, torch_res),
-        ("bias", keras_layer.bias, torch_bias),
-        ("attention_bias", keras_layer.att_bias, torch_att_bias),
-    ):
-        if (ours is None) != (theirs is None):
-            raise ValueError(
-                f"load_torch_weights: the Keras layer {'has' if ours is not None else 'has no'} "
-                f"{label} but the PyTorch layer {'has' if theirs is not None else 'has no'}"
-            )
-    if torch_res is not None:
-        pairs.append(("res_kernel", keras_layer.res_kernel, numpy(torch_res.weight).T))
-    if torch_bias is not None:
-        pairs.append(("bias", keras_layer.bias, numpy(torch_bias)))
-    if torch_att_bias is not None:
-        pairs.append(("att_bias", keras_layer.att_bias, numpy(torch_att_bias)))
-    for label, variable, value in pairs:
-        if tuple(variable.shape) != value.shape:
-            raise ValueError(
-                f"load_torch_weights: {label} is {tuple(variable.shape)} in Keras but the PyTorch "
-                f"weight gives {value.shape}"
-            )
-    for _, variable, value in pairs:
-        variable.assign(value)
-    return keras_layer

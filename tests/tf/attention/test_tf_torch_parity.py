@@ -39,9 +39,8 @@ def twin(name: str, *args, **kwargs):
         for p in module.parameters():
             p.copy_(torch.empty_like(p).uniform_(-0.8, 0.8))
     layer = getattr(ka, name)(*args, **kwargs)
-    copied = ka.load_torch_weights(layer, module)
-    assert copied == len(list(module.parameters()))
-    assert copied == len(layer.weights)
+    assert ka.load_torch_weights(layer, module) is layer
+    assert len(layer.weights) == len(list(module.parameters()))
     module.eval()
     return module, layer
 
@@ -343,3 +342,28 @@ def test_rotary_matches():
     close(layer(x.numpy()), module(x))
     positions = torch.tensor([3, 7, 8, 20])
     close(layer.apply_rotary(x.numpy(), positions.numpy()), module.apply_rotary(x, positions))
+
+
+def test_load_torch_weights_refuses_a_mismatch_and_writes_nothing():
+    """One copy for every layer: a shape, a parameter or a variable on one side only is an error."""
+    module = ta.BahdanauAttention(D, D, 4, normalize=False)
+    layer = ka.BahdanauAttention(D, D, 4, normalize=True)  # has g and b, which module lacks
+    before = [v.numpy().copy() for v in layer.weights]
+    with pytest.raises(ValueError, match=r"score/g, score/b have no counterpart in the PyTorch"):
+        ka.load_torch_weights(layer, module)
+    for old, v in zip(before, layer.weights):
+        np.testing.assert_array_equal(old, v.numpy())
+    with pytest.raises(ValueError, match=r"BahdanauAttention.score.g has no Keras variable 'g'"):
+        ka.load_torch_weights(ka.BahdanauAttention(D, D, 4),
+                              ta.BahdanauAttention(D, D, 4, normalize=True))
+    with pytest.raises(ValueError, match=r"q_proj.weight is \(8, 8\) in Keras but the PyTorch"):
+        ka.load_torch_weights(ka.MultiHeadAttention(D, 2), ta.MultiHeadAttention(2 * D, 2))
+    with pytest.raises(ValueError, match="Linear, which needs a Keras Dense, not a BahdanauAttention"):
+        ka.load_torch_weights(ka.BahdanauAttention(D, D, 4), torch.nn.Linear(2, 3))
+    with pytest.raises(ValueError, match="not built yet; call it once on inputs first"):
+        ka.load_torch_weights(tf.keras.layers.Dense(3), torch.nn.Linear(2, 3))
+    dense = tf.keras.layers.Dense(3)
+    dense.build((None, 2))
+    linear = torch.nn.Linear(2, 3)
+    assert ka.load_torch_weights(dense, linear) is dense
+    close(dense.kernel, linear.weight.T)  # (in, out): the transpose

@@ -196,12 +196,24 @@ def test_bad_construction_and_weight_copy():
     with pytest.raises(ValueError, match="heads must be a positive int"):
         GATConv(F, C, heads=0)
     torch_layer = TorchGATConv(F, C, heads=2)
-    with pytest.raises(ValueError, match=r"kernel is \(5, 3\) in Keras"):
+    with pytest.raises(ValueError, match=r"GATConv.att_src is \(1, 1, 3\) in Keras but the PyTorch "
+                       r"weight gives \(1, 2, 3\)"):
         load_torch_weights(GATConv(F, C, heads=1), torch_layer)
     with pytest.raises(ValueError, match="concat differs"):
         load_torch_weights(GATConv(F, C, heads=2, concat=False), torch_layer)
-    with pytest.raises(ValueError, match="has residual but the PyTorch layer has no"):
+    with pytest.raises(ValueError, match="gat_conv.*/res_kernel have no counterpart in the PyTorch"):
         load_torch_weights(GATConv(F, C, heads=2, residual=True), torch_layer)
+    with pytest.raises(ValueError, match="GATConv.res has no Keras variable 'res_kernel'"):
+        load_torch_weights(GATConv(F, C, heads=2), TorchGATConv(F, C, heads=2, residual=True))
+    with pytest.raises(ValueError, match="GATConv.lin_src has no Keras layer 'lin_src'"):
+        load_torch_weights(GATConv(F, C, heads=2), TorchGATConv((F, F), C, heads=2))
+    # A refused copy writes nothing.
+    keras_layer = GATConv(F, C, heads=2, residual=True)
+    before = [v.numpy().copy() for v in keras_layer.weights]
+    with pytest.raises(ValueError):
+        load_torch_weights(keras_layer, torch_layer)
+    for old, v in zip(before, keras_layer.weights):
+        np.testing.assert_array_equal(old, v.numpy())
 
 
 def test_traces_in_tf_function_with_unknown_sizes():
@@ -233,6 +245,8 @@ def test_attention_bias_equals_torch():
     out_t, _, alpha_t, out_k, _, alpha_k = both(torch_layer, keras_layer, x, edge_index)
     np.testing.assert_allclose(out_k, out_t, atol=1e-5, rtol=1e-5)
     np.testing.assert_allclose(alpha_k, alpha_t, atol=1e-5, rtol=1e-5)
-    with pytest.raises(ValueError, match="attention_bias"):
+    with pytest.raises(ValueError, match="GATConv.att_bias has no Keras variable 'att_bias'"):
         load_torch_weights(GATConv(F, C, heads=3), torch_layer)
+    with pytest.raises(ValueError, match="att_bias have no counterpart in the PyTorch GATConv"):
+        load_torch_weights(keras_layer, TorchGATConv(F, C, heads=3))
     assert GATConv.from_config(keras_layer.get_config()).att_bias is not None
