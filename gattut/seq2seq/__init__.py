@@ -20,7 +20,13 @@ from gattut.seq2seq.decoders import BahdanauDecoder, LuongDecoder, Memory, NoAtt
 from gattut.seq2seq.encoders import GRUEncoder
 from gattut.seq2seq.metrics import accuracy_by_length, corpus_bleu, exact_match
 from gattut.seq2seq.model import RNNSeq2Seq, Seq2Seq
-from gattut.seq2seq.train import TrainResult, evaluate_loss, sequence_loss, train
+from gattut.seq2seq.train import (
+    Seq2SeqResult,
+    TrainResult,  # noqa: F401  (Seq2SeqResult's old name)
+    evaluate_loss,
+    sequence_loss,
+    train,
+)
 from gattut.seq2seq.transformer import TransformerSeq2Seq
 
 __all__ = [
@@ -40,7 +46,7 @@ __all__ = [
     "SOS_ID",
     "Seq2Seq",
     "Seq2SeqConfig",
-    "TrainResult",
+    "Seq2SeqResult",
     "TransformerSeq2Seq",
     "UNK_ID",
     "Vocab",

@@ -6,7 +6,9 @@ against ``tgt[:, 1:]`` (padding ignored), clip the gradient norm (RNNs are
 prone to exploding gradients) and take an Adam step. After each epoch the
 validation loss decides whether these are the best weights so far; training
 stops early when it has not improved for ``patience`` epochs, and the best
-weights are put back into the model at the end.
+weights are put back into the model at the end. That rule is the package's
+one :class:`gattut.train.EarlyStopping`, with one record (``monitor="loss"``)
+where the GAT trainers keep two (accuracy and loss).
 
 **Checkpoints and resume.** With ``checkpoint_path`` set, a checkpoint is
 written atomically after every epoch (weights, optimizer, history, best
@@ -36,14 +38,19 @@ from gattut.data.vocab import PAD_ID
 from gattut.seq2seq.checkpoint import load_checkpoint, save_checkpoint
 from gattut.seq2seq.config import Seq2SeqConfig, build_model
 from gattut.seq2seq.encoders import check_ids
+from gattut.train.checkpoint import CheckpointMismatchError
+from gattut.train.loop import EarlyStopping
 from gattut.utils import get_device
 
-__all__ = ["TrainResult", "train", "sequence_loss", "evaluate_loss"]
+__all__ = ["Seq2SeqResult", "train", "sequence_loss", "evaluate_loss"]
 
 
 @dataclass
-class TrainResult:
-    """What happened: one dict per epoch (``train_loss``, ``valid_loss``, ``valid_token_acc``, ``seconds``)."""
+class Seq2SeqResult:
+    """What happened: one dict per epoch (``train_loss``, ``valid_loss``, ``valid_token_acc``, ``seconds``).
+
+    Its own name: :class:`gattut.train.TrainResult` is the graph trainers' result.
+    """
 
     history: list[dict] = field(default_factory=list)
     best_epoch: int = -1
@@ -70,6 +77,9 @@ def sequence_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"target must hold long ids, got dtype {target.dtype}")
     check_ids(target, V, "target", "target")
     return F.cross_entropy(logits.reshape(B * T, V), target.reshape(B * T), ignore_index=PAD_ID)
+
+
+TrainResult = Seq2SeqResult  # the old name, kept importable
 
 
 @torch.no_grad()
@@ -163,7 +173,7 @@ def train(
     max_minutes: float | None = None,
     bucket_by_length: bool = True,
     progress: bool = True,
-) -> TrainResult:
+) -> Seq2SeqResult:
     """Train ``model`` on ``corpus`` (splits ``train`` and ``valid``); return the history.
 
     ``max_minutes`` stops training (after validating the partial epoch) once
@@ -178,8 +188,9 @@ def train(
     device = get_device(device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    result = TrainResult()
-    best_state, bad_epochs, start_epoch = None, 0, 0
+    result = Seq2SeqResult()
+    stopper = EarlyStopping(math.inf if patience is None else patience, monitor="loss")
+    start_epoch = 0
 
     if resume and Path(checkpoint_path).exists():
         ck = load_checkpoint(
@@ -187,10 +198,15 @@ def train(
             config=model_config, model=model, map_location=device,
         )  # fmt: skip
         extra = ck["extra"]
+        if "early_stopping" not in extra:
+            raise CheckpointMismatchError(
+                f"{checkpoint_path} holds no training state to resume (saved by hand, or by an "
+                "older gattut); delete it or train without resume"
+            )
         optimizer.load_state_dict(extra["optimizer"])
-        start_epoch, bad_epochs = extra["epoch"], extra["bad_epochs"]
-        result.history, result.best_epoch = list(extra["history"]), extra["best_epoch"]
-        result.best_valid_loss, best_state = extra["best_valid_loss"], extra["best_state"]
+        # The records and counter are the checkpoint's; the patience is this call's.
+        stopper.load_state_dict({**extra["early_stopping"], "patience": stopper.patience})
+        start_epoch, result.history = extra["epoch"], list(extra["history"])
 
     started = time.perf_counter()
     for epoch in range(start_epoch, epochs):
@@ -224,20 +240,14 @@ def train(
             "epoch": epoch + 1, "train_loss": total / max(count, 1), "valid_loss": valid_loss,
             "valid_token_acc": valid_acc, "seconds": time.perf_counter() - epoch_start,
         })  # fmt: skip
-        if valid_loss < result.best_valid_loss:
-            result.best_valid_loss, result.best_epoch, bad_epochs = valid_loss, epoch + 1, 0
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        else:
-            bad_epochs += 1
+        stop = stopper.step(epoch + 1, valid_acc, valid_loss, model)  # epochs count from 1 here
         if checkpoint_path is not None:
             save_checkpoint(
                 checkpoint_path, model=model, config=model_config,
                 src_vocab=corpus.src_vocab, tgt_vocab=corpus.tgt_vocab,
                 extra={
                     "optimizer": copy.deepcopy(optimizer.state_dict()), "epoch": epoch + 1,
-                    "bad_epochs": bad_epochs, "history": result.history,
-                    "best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
-                    "best_state": best_state,
+                    "history": result.history, "early_stopping": stopper.state_dict(),
                 },
             )  # fmt: skip
         if progress:
@@ -246,12 +256,13 @@ def train(
                 f"epoch {h['epoch']}: train loss {h['train_loss']:.4f}, valid loss "
                 f"{h['valid_loss']:.4f}, valid token acc {h['valid_token_acc']:.4f}"
             )
-        if patience is not None and bad_epochs >= patience:
+        if stop:
             result.stopped_early = True
             break
         if result.out_of_time:
             break
 
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if stopper.best_state is not None:
+        model.load_state_dict(stopper.best_state)
+    result.best_epoch, result.best_valid_loss = stopper.best_epoch, stopper.best_loss
     return result

@@ -174,19 +174,27 @@ class EarlyStopping:
     hold, keep this epoch's weights; then update both records. Otherwise add
     one to the counter; the run stops when it reaches ``patience``.
 
+    ``monitor="loss"`` is the one-record rule of the seq2seq trainer
+    (:func:`gattut.seq2seq.train`): only a validation loss strictly below the
+    lowest one counts; it resets the counter and keeps the weights. The
+    metric is then recorded (``best_val_metric``) but not consulted.
+
     It is written once, over a seed axis (:meth:`update`): ``num_seeds=R``
     follows ``R`` runs trained side by side (:func:`gattut.train.seeds.fit_stacked`),
     each stopping on its own, and its records are ``(R,)`` tensors. The
     default follows one run: :meth:`step` keeps that run's weights in
     ``best_state``, and the records (``best_metric``, ``best_loss``,
     ``counter``, ``best_epoch``, ``best_val_metric``, ``best_val_loss``) are numbers.
+    ``patience=math.inf`` never stops.
     """
 
-    def __init__(self, patience: int = 100, num_seeds: int | None = None,
-                 device: torch.device | str | None = None):
+    def __init__(self, patience: float = 100, num_seeds: int | None = None,
+                 device: torch.device | str | None = None, monitor: str = "both"):
+        if monitor not in ("both", "loss"):
+            raise ValueError(f"EarlyStopping: monitor must be 'both' or 'loss', got {monitor!r}")
         R = 1 if num_seeds is None else num_seeds
         real = {"dtype": torch.float64, "device": device}  # float64 holds any float32 score exactly
-        self.patience, self.num_seeds = patience, num_seeds
+        self.patience, self.num_seeds, self.monitor = patience, num_seeds, monitor
         self.best_state: dict[str, Tensor] | None = None
         self._records = {
             "best_metric": torch.zeros(R, **real),
@@ -222,6 +230,8 @@ class EarlyStopping:
         val_loss = torch.as_tensor(val_loss, dtype=like.dtype, device=like.device).reshape(-1)
         active = self.active
         better_metric, better_loss = val_metric >= r["best_metric"], val_loss <= r["best_loss"]
+        if self.monitor == "loss":  # one record: a strictly lower loss, and nothing else, counts
+            better_loss = better_metric = val_loss < r["best_loss"]
         either = active & (better_metric | better_loss)
         both = active & better_metric & better_loss
         r["best_epoch"] = torch.where(both, epoch, r["best_epoch"])

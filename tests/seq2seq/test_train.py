@@ -78,6 +78,18 @@ def test_checkpoint_resume_gives_the_same_weights(tiny_dates, tmp_path):
     for (name, a), b in zip(straight.state_dict().items(), other.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
     assert sorted(os.listdir(tmp_path)) == ["a.pt", "b.pt"]  # no temporary files left
+    # The early-stopping records travel too: the resumed run's best epoch is the straight one's.
+    assert (r2.best_epoch, r2.best_valid_loss) == (r1.best_epoch, pytest.approx(r1.best_valid_loss))
+
+
+def test_resume_from_a_checkpoint_without_training_state(tiny_dates, tmp_path):
+    cfg = config_for(tiny_dates)
+    path = tmp_path / "weights.pt"
+    save_checkpoint(path, model=fresh(cfg), config=cfg, src_vocab=tiny_dates.src_vocab,
+                    tgt_vocab=tiny_dates.tgt_vocab)  # fmt: skip
+    with pytest.raises(CheckpointMismatchError, match="weights.pt holds no training state"):
+        train(fresh(cfg), tiny_dates, model_config=cfg, checkpoint_path=path, resume=True,
+              progress=False, device="cpu")  # fmt: skip
 
 
 def test_checkpoint_write_is_atomic(tiny_dates, tmp_path, monkeypatch):

@@ -55,6 +55,28 @@ def test_early_stopping_follows_the_papers_rule():
     assert (stopper.best_metric, stopper.best_loss) == (0.6, 0.9)
 
 
+def test_early_stopping_on_the_loss_alone_is_seq2seqs_rule():
+    """monitor="loss": a strictly lower loss saves and resets; the metric is only recorded."""
+    model = torch.nn.Linear(2, 2)
+    stopper = EarlyStopping(patience=2, monitor="loss")
+    steps = [  # (val_acc, val_loss) -> (saved this epoch?, stop?)
+        ((0.5, 1.0), (True, False)),    # lower loss: save
+        ((0.9, 1.1), (False, False)),   # a better metric does not count: counter 1
+        ((0.9, 0.8), (True, False)),    # lower loss: save, reset
+        ((0.1, 0.8), (False, False)),   # a tie is no progress: counter 1
+        ((0.1, 0.9), (False, True)),    # counter 2 == patience: stop
+    ]
+    for epoch, ((acc, loss), (saved, stop)) in enumerate(steps, start=1):
+        before = stopper.best_epoch
+        assert stopper.step(epoch, acc, loss, model) is stop
+        assert (stopper.best_epoch == epoch and before != epoch) is saved
+    assert (stopper.best_epoch, stopper.best_loss, stopper.best_val_metric) == (3, 0.8, 0.9)
+    never = EarlyStopping(patience=math.inf, monitor="loss")
+    assert not any(never.step(epoch, 0.0, 1.0, model) for epoch in range(50))
+    with pytest.raises(ValueError, match="monitor must be 'both' or 'loss'"):
+        EarlyStopping(monitor="accuracy")
+
+
 def test_fit_transductive_learns_and_reports(tiny_graph):
     model, result = _fit(tiny_graph)
     assert result.metric == "accuracy"
