@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "_build"
-EXECUTED = BUILD / "jupyter_execute"
+CACHE = BUILD / ".jupyter_cache"
 HTML = BUILD / "html"
 
 #: A code cell whose source matches draws a figure: matplotlib's show, or a diagram.
@@ -27,6 +27,29 @@ IMAGE_TYPES = ("image/png", "image/svg+xml", "image/jpeg")
 MAX_IMAGE_WIDTH = 820
 #: The separator row of a Markdown table (``| --- | :--: |``) printed as text.
 RAW_TABLE = re.compile(r"^\s*\|(\s*:?-{3,}:?\s*\|)+\s*$", re.MULTILINE)
+
+
+def executed_notebook(name: str) -> dict | None:
+    """The chapter as the book build executed it, or None if the build has no run of
+    this version of it.
+
+    Read from Jupyter Book's execution cache, merged into the source notebook the
+    way the build does. (``_build/jupyter_execute`` is no use here: for a notebook
+    taken from the cache, myst-nb writes the copy there without its outputs.)
+    """
+    import json
+
+    import nbformat
+    from jupyter_cache import get_cache
+
+    if not CACHE.exists():
+        return None
+    source = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    try:
+        _, merged = get_cache(CACHE).merge_match_into_notebook(source)
+    except KeyError:
+        return None
+    return json.loads(nbformat.writes(merged))
 
 
 def chapter_names() -> list[str]:
@@ -132,8 +155,12 @@ _PATH_LIKE = re.compile(r"(?<![\w.])/(?:home|root|Users|tmp|work|var/folders)/[\
 
 
 def _output_texts(cell: dict) -> list[str]:
+    """What a cell shows in the book. Its stderr never does: the build removes it
+    (``stderr_output: remove-warn``, and -W fails a build that has any untagged)."""
     texts = []
     for output in cell.get("outputs", []):
+        if output.get("name") == "stderr":
+            continue
         if "text" in output:
             texts.append(_text(output["text"]))
         for mime in ("text/plain", "text/html", "text/markdown"):

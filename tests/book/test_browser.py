@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import os
 import shutil
 import tempfile
@@ -223,10 +222,10 @@ def test_page_renders_offline(browser, site, name):
     assert overflow["code"] == [], f"{name}: code lines cut at 1280 px: {overflow['code']}"
     assert overflow["math"] == [], f"{name}: equations cut at 1280 px: {overflow['math']}"
     if name.startswith("notebooks/"):
-        executed = bookchecks.EXECUTED / f"{name}.ipynb"
-        if not executed.exists():
-            _missing(f"{executed} is missing: build the book first")
-        expected = bookchecks.expected_figures(json.loads(executed.read_text()))
+        executed = bookchecks.executed_notebook(name.removeprefix("notebooks/"))
+        if executed is None:
+            _missing(f"the book build has not executed this version of {name}")
+        expected = bookchecks.expected_figures(executed)
         assert images >= expected, f"{name}: {images} images shown, the notebook has {expected}"
 
 

@@ -1,7 +1,7 @@
 """Every figure reaches the rendered book, sized and styled for it; outputs are clean.
 
 The real checks read the build (``python3 dev.py test`` builds the book first):
-the executed notebooks in ``_build/jupyter_execute`` and the pages in
+the executed notebooks in the build's execution cache and the pages in
 ``_build/html``. The expected number of figures comes from the executed
 notebook itself: its image outputs, and at least one image for every cell that
 calls ``plt.show()`` or draws a diagram, so a build whose figures vanished
@@ -25,13 +25,13 @@ def _under_ci() -> bool:
 
 
 def _executed(name: str) -> dict:
-    path = bc.EXECUTED / "notebooks" / f"{name}.ipynb"
-    if not path.exists():
-        reason = f"{path} is missing: build the book first (python3 dev.py book)"
+    notebook = bc.executed_notebook(name)
+    if notebook is None:
+        reason = f"the book build has not executed this version of {name}: run python3 dev.py book"
         if _under_ci():
             pytest.fail(f"CI=true: {reason}")
         pytest.skip(reason)
-    return json.loads(path.read_text())
+    return notebook
 
 
 CHAPTERS = bc.chapter_names()

@@ -7,7 +7,6 @@ check failing on a PDF without the figures.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
 
@@ -28,10 +27,10 @@ def test_pdf_has_every_chapter_and_figure():
         _missing(f"{bc.PDF} is missing: run python3 dev.py pdf")
     figures = 0
     for name in bc.chapter_names():
-        executed = bc.EXECUTED / "notebooks" / f"{name}.ipynb"
-        if not executed.exists():
-            _missing(f"{executed} is missing: build the book first")
-        figures += bc.png_figures(json.loads(executed.read_text()))
+        executed = bc.executed_notebook(name)
+        if executed is None:
+            _missing(f"the book build has not executed this version of {name}")
+        figures += bc.png_figures(executed)
     assert figures > 0
     assert bc.pdf_problems(bc.PDF.read_bytes(), len(bc.chapter_names()), figures) == []
 
