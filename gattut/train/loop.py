@@ -313,18 +313,32 @@ def _run(
     config: TrainConfig,
     device: torch.device,
     metric: str,
-    train_step: Callable[[nn.Module], float],
-    evaluate: Callable[[nn.Module, str], tuple[float, float]],
+    train_step: Callable[[nn.Module], Any],
+    evaluate: Callable[[nn.Module, str], tuple[Any, Any]],
     desc: str,
-) -> TrainResult:
-    """The shared epoch loop: train, validate, early-stop, checkpoint; then test.
+    seeds: Sequence[int] | None = None,
+) -> list[TrainResult]:
+    """The one epoch loop: train, validate, early-stop, checkpoint; then test. One result a run.
 
+    It trains ``R`` runs side by side: one model (``seeds=None``), or the
+    seeds of a :class:`~gattut.train.stacked.StackedModel`, whose tensors hold
+    the runs on their first axis. ``train_step(model)`` returns the runs'
+    training losses and ``evaluate(model, split)`` their losses and metrics
+    (``R`` numbers each, or one number for one model; it runs under ``no_grad``).
     ``optimizer`` is the one ``train_step`` steps; a resumed run loads its state here.
     """
-    stopper = EarlyStopping(patience=config.patience)
-    history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "val_metric": []}
+    R = 1 if seeds is None else len(seeds)
+    stopper = EarlyStopping(config.patience, num_seeds=R, device=device)
+    # Each run's early-stopping weights; a run that never keeps an epoch gets its initial ones.
+    stopper.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    history: list[Tensor] = []  # per epoch: (3, R) train loss, val loss, val metric
+    epochs_run = torch.zeros(R, dtype=torch.long, device=device)
     start_epoch, elapsed, finished = 0, 0.0, False
     set_seed(config.seed)
+
+    def runs(value: Any) -> Tensor:
+        """A number or ``R`` numbers as an ``(R,)`` float64 tensor (float64 holds both exactly)."""
+        return torch.as_tensor(value, dtype=torch.float64, device=device).reshape(R)
 
     file = Path(config.checkpoint) if config.checkpoint else None
     if file is not None and config.resume and file.exists():
@@ -334,13 +348,17 @@ def _run(
         if differ:
             shown = ", ".join(f"{k}={saved[k]!r} (now {getattr(config, k)!r})" for k in differ)
             raise CheckpointMismatchError(f"{file} was written with other settings: {shown}")
+        if "epochs_run" not in state:
+            raise CheckpointMismatchError(f"{file} was written by an older gattut; delete it")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         stopper.load_state_dict(state["early_stopping"])
-        history = state["history"]
+        stopper.best_state = {k: v.to(device) for k, v in stopper.best_state.items()}
+        history = [h.to(device) for h in state["history"]]
+        epochs_run = state["epochs_run"].to(device)
         start_epoch, elapsed = state["epoch"] + 1, state["elapsed"]
         # A run that ended at max_epochs goes on if max_epochs has grown since.
-        finished = stopper.counter >= config.patience or start_epoch >= config.max_epochs
+        finished = not bool(stopper.active.any()) or start_epoch >= config.max_epochs
         set_rng_state(state["rng"])
 
     def checkpoint(epoch: int, done: bool) -> None:
@@ -351,6 +369,7 @@ def _run(
             "early_stopping": stopper.state_dict(),
             "rng": get_rng_state(),
             "epoch": epoch,
+            "epochs_run": epochs_run,
             "elapsed": elapsed,
             "finished": done,
             "history": history,
@@ -371,18 +390,26 @@ def _run(
         for epoch in range(start_epoch, config.max_epochs if not finished else start_epoch):
             _sync(device)
             t0 = time.perf_counter()
-            train_loss = train_step(runner)
-            val_loss, val_metric = evaluate(runner, "val")
+            train_loss = runs(train_step(runner))
+            with torch.no_grad():
+                val_loss, val_metric = map(runs, evaluate(runner, "val"))
+                # Early stopping for the runs still going; a stopped run is frozen.
+                epochs_run = torch.where(stopper.active, epoch + 1, epochs_run)
+                keep = stopper.update(epoch, val_metric, val_loss)  # (R,): both records held
+                for name, now in model.state_dict().items():
+                    where = keep[0] if seeds is None else keep.view(R, *[1] * (now.dim() - 1))
+                    stopper.best_state[name].copy_(torch.where(where, now, stopper.best_state[name]))
+                history.append(torch.stack([train_loss, val_loss, val_metric]))
+            running = int(stopper.active.sum())  # the one host sync of an epoch
             _sync(device)
             elapsed += time.perf_counter() - t0
-            history["train_loss"].append(train_loss)
-            history["val_loss"].append(val_loss)
-            history["val_metric"].append(val_metric)
-            stop = stopper.step(epoch, val_metric, val_loss, model)
             bar.update(1)
-            bar.set_postfix(loss=f"{train_loss:.3f}", val_loss=f"{val_loss:.3f}",
-                            **{f"val_{'acc' if metric == 'accuracy' else 'f1'}": f"{val_metric:.3f}"})
-            if stop or epoch + 1 == config.max_epochs:
+            if not bar.disable:
+                shown = {"loss": train_loss, "val_loss": val_loss,
+                         f"val_{'acc' if metric == 'accuracy' else 'f1'}": val_metric}
+                bar.set_postfix(**{k: f"{float(v.mean()):.3f}" for k, v in shown.items()},
+                                **({"running": running} if seeds is not None else {}))
+            if running == 0 or epoch + 1 == config.max_epochs:
                 finished = True
                 if file is not None:
                     checkpoint(epoch, True)
@@ -392,24 +419,26 @@ def _run(
     finally:
         bar.close()
 
-    epochs_run = len(history["val_loss"])
-    if stopper.best_state is not None:
-        model.load_state_dict(stopper.best_state)
-    test_loss, test_metric = evaluate(runner, "test")
-    return TrainResult(
-        metric=metric,
-        test_metric=test_metric,
-        test_loss=test_loss,
-        val_metric=stopper.best_val_metric,
-        val_loss=stopper.best_val_loss,
-        best_epoch=stopper.best_epoch,
-        epochs_run=epochs_run,
-        time_per_epoch=elapsed / max(epochs_run, 1),
-        device=str(device),
-        seed=config.seed,
-        stopped_early=stopper.counter >= config.patience,
-        history=history,
-    )
+    # Each run's early-stopping weights, then the test split, scored once.
+    model.load_state_dict(stopper.best_state)
+    with torch.no_grad():
+        test_loss, test_metric = map(runs, evaluate(runner, "test"))
+    curves = torch.stack(history).cpu() if history else torch.zeros(0, 3, R)  # (epochs, 3, R)
+    columns = zip(seeds or [config.seed], test_metric.tolist(), test_loss.tolist(),
+                  stopper.best_val_metric.tolist(), stopper.best_val_loss.tolist(),
+                  stopper.best_epoch.tolist(), epochs_run.tolist(), (~stopper.active).tolist())
+    results = []
+    for r, (seed, t_metric, t_loss, v_metric, v_loss, best, n_epochs, stopped) in enumerate(columns):
+        mine = curves[:n_epochs, :, r]  # (n_epochs, 3): this run's own epochs
+        results.append(TrainResult(
+            metric=metric, test_metric=t_metric, test_loss=t_loss, val_metric=v_metric,
+            val_loss=v_loss, best_epoch=best, epochs_run=n_epochs,
+            time_per_epoch=elapsed / max(len(history), 1), device=str(device), seed=seed,
+            stopped_early=stopped,
+            history={"train_loss": mine[:, 0].tolist(), "val_loss": mine[:, 1].tolist(),
+                     "val_metric": mine[:, 2].tolist()},
+        ))
+    return results
 
 
 def _autocast(device: torch.device, enabled: bool):
@@ -511,7 +540,6 @@ def fit_transductive(model: nn.Module, graph: Graph, config: TrainConfig | None 
         optimizer.step()
         return float(loss.detach())
 
-    @torch.no_grad()
     def evaluate(run: nn.Module, split: str) -> tuple[float, float]:
         model.eval()
         with _autocast(device, config.bf16):
@@ -520,7 +548,7 @@ def fit_transductive(model: nn.Module, graph: Graph, config: TrainConfig | None 
         return float(loss_fn(logits[mask], g.y[mask])), score(logits[mask], g.y[mask])
 
     return _run(model, optimizer, config, device, metric, train_step, evaluate,
-                desc=graph.name or "train")
+                desc=graph.name or "train")[0]
 
 
 def fit_inductive(
@@ -587,7 +615,6 @@ def fit_inductive(
             total, count = total + float(loss.detach()), count + 1
         return total / count
 
-    @torch.no_grad()
     def evaluate(run: nn.Module, split: str) -> tuple[float, float]:
         model.eval()
         loss_sum, nodes, correct, counts = 0.0, 0, 0, [0, 0, 0]
@@ -609,4 +636,4 @@ def fit_inductive(
         value = correct / nodes if metric == "accuracy" else micro_f1(tuple(counts))
         return loss_sum / nodes, value
 
-    return _run(model, optimizer, config, device, metric, train_step, evaluate, desc="inductive")
+    return _run(model, optimizer, config, device, metric, train_step, evaluate, desc="inductive")[0]

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,17 @@ def test_a_run_ended_by_max_epochs_continues_when_max_epochs_grows(tiny_graph, t
     run(4, checkpoint=str(tmp_path / "c.pt"))
     continued = run(8, checkpoint=str(tmp_path / "c.pt"), resume=True)
     assert continued == run(8)
+
+
+def test_a_checkpoint_of_an_older_format_is_refused_by_name(tiny_graph, tmp_path):
+    """A checkpoint without the per-run epoch counts (written before the one loop) is named."""
+    file = tmp_path / "c.pt"
+    config = TrainConfig(device="cpu", progress=False, max_epochs=3, checkpoint=str(file))
+    set_seed(0)
+    fit_transductive(TinyGNN(8, 3), tiny_graph, config)
+    state = load_checkpoint(file)
+    del state["epochs_run"]
+    save_checkpoint(file, state)
+    set_seed(0)
+    with pytest.raises(CheckpointMismatchError, match="c.pt was written by an older gattut"):
+        fit_transductive(TinyGNN(8, 3), tiny_graph, replace(config, max_epochs=6, resume=True))
