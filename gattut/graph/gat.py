@@ -128,9 +128,6 @@ class GATConv(GraphLayer, nn.Module):
             raise ValueError(f"{type(self).__name__}: aggregation must be 'sparse' or 'gather', "
                              f"got {aggregation!r}")
         self.concat, self.add_self_loops, self.aggregation = concat, add_self_loops, aggregation
-        # The original GAT code (PetarV-/GAT, attn_head) drops the input once per head (input_dropout)
-        # and drops W h again before the weighted sum (value_dropout; the scores use the undropped
-        # W h). Both are off by default, as in PyG; the paper's models turn them on.
         pair, C = isinstance(self.in_channels, tuple), self.out_channels
         HC, total = heads * C, heads * C if concat else C
         # W: one matrix for one node set, or one per node set (PyG's lin_src, lin_dst).

@@ -9,9 +9,9 @@ This is the pattern of every layer in this part of the book (the DGL
 
 with ``phi`` the *message* function and ``(+)`` a *reduce* (sum, mean or max).
 GCN is ``phi = x_j / c_ij`` with a sum; GAT is ``phi = alpha_ij z_j`` with a
-sum. :func:`propagate` runs any such pair on an edge list. The layers in this
-package use it for their readable path; their fast path computes the same
-sum as sparse products (:mod:`gattut.graph.spmm`).
+sum. :func:`propagate` runs any such pair on an edge list. The layers compute
+their sums with :mod:`gattut.graph.spmm` (gather and scatter-add on the
+readable path, sparse products on the fast one), which gives the same numbers.
 """
 
 from __future__ import annotations

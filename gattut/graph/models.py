@@ -94,14 +94,8 @@ class GAT(LayerSequence):
                  paper_dropout: bool = False, original: bool = False):
         super().__init__()
         attn_dropout = dropout if attn_dropout is None else attn_dropout
-        # original=True: the original code's model in every detail we know of: its
-        # dropouts (paper_dropout), a bias inside each head's score and per-head Glorot
-        # bounds (GATConv's attention_bias and per_head_init). The ledger uses it.
-        paper_dropout = paper_dropout or original
-        # paper_dropout=False: PyG's examples/gat.py, one input mask shared by all heads.
-        # paper_dropout=True: the original code, where each head draws its own input mask
-        # and W h is dropped again before the weighted sum (see GATConv's input_dropout
-        # and value_dropout). The reproduction ledger uses the paper's.
+        paper_dropout = paper_dropout or original  # the three versions of the docstring
+        # PyG's one shared input mask is the model's; the original code's masks are the layers'.
         self.dropout = 0.0 if paper_dropout else dropout
         inner = dropout if paper_dropout else 0.0
         faithful = {"attention_bias": original, "per_head_init": original}

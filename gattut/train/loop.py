@@ -7,13 +7,7 @@ PetarV-/GAT), written once for both settings:
 2. the loss and accuracy (micro-F1 for multi-label data) on the validation
    nodes (dropout off);
 3. early stopping with *two* records, the best validation accuracy and the
-   lowest validation loss:
-
-   - if this epoch's accuracy ``>=`` the best one **or** its loss ``<=`` the
-     lowest one: if **both** hold, keep these weights as the early-stopping
-     model; then update both records (max and min) and reset the counter;
-   - otherwise add one to the counter, and stop when it reaches ``patience``.
-
+   lowest validation loss, and a patience counter (:class:`EarlyStopping`);
 4. after training, put the early-stopping model back and score the test nodes.
 
 Nothing about the test split is looked at before step 4.

@@ -25,6 +25,8 @@ from torch import nn
 from gattut.train.checkpoint import load_checkpoint
 from gattut.train.loop import TrainConfig, TrainResult, fit_inductive, fit_transductive
 from gattut.train.registry import INDUCTIVE, build_model, check_pair, load_dataset, paper_config
+from gattut.train.seeds import NOT_STACKED, fit_stacked
+from gattut.train.stacked import stack_models
 from gattut.utils import set_seed
 
 __all__ = ["check_checkpoints", "check_output_file", "check_run", "checkpoint_for", "describe",
@@ -56,7 +58,7 @@ def check_run(model: str, dataset: str, seeds: Sequence[int], stacked: int = 1,
         raise ValueError(f"stacked must be >= 1, got {stacked!r}")
     config = paper_config(m, d, seed=seeds[0], **settings).validate()
     if stacked > 1:
-        clash = [n for n in ("checkpoint", "bf16", "compile") if getattr(config, n)]
+        clash = [n for n in NOT_STACKED if getattr(config, n)]
         if clash:
             raise ValueError(f"stacked cannot be combined with {', '.join(clash)}")
         if d in INDUCTIVE:
@@ -128,9 +130,6 @@ def run_seeds(model: str, dataset: str, seeds: Sequence[int], data: Any = None, 
     for start in range(0, len(seeds), stacked):
         group = seeds[start:start + stacked]
         if stacked > 1:
-            from gattut.train.seeds import fit_stacked
-            from gattut.train.stacked import stack_models
-
             config = paper_config(m, d, **{**settings, "seed": group[0]})
             done = fit_stacked(stack_models([_build(m, d, data, s) for s in group]), data, config,
                                seeds=group)

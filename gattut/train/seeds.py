@@ -38,7 +38,10 @@ from gattut.train.loop import (
 from gattut.train.stacked import StackedModel
 from gattut.utils import get_device
 
-__all__ = ["fit_stacked"]
+__all__ = ["NOT_STACKED", "fit_stacked"]
+
+# The TrainConfig settings a stacked run refuses; train seeds one by one for those.
+NOT_STACKED = ("bf16", "compile", "checkpoint", "resume")
 
 
 def _split_scores(logits: Tensor, y: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -78,7 +81,7 @@ def fit_stacked(model: StackedModel, graph: Graph, config: TrainConfig | None = 
     config = (config or TrainConfig()).validate()
     if not isinstance(model, StackedModel):
         raise ValueError(f"fit_stacked expects a StackedModel (see stack_models), got {type(model).__name__}")
-    unsupported = [n for n in ("bf16", "compile", "checkpoint", "resume") if getattr(config, n)]
+    unsupported = [n for n in NOT_STACKED if getattr(config, n)]
     if unsupported:
         raise ValueError(f"fit_stacked does not support {', '.join(unsupported)}; train seeds one by "
                          "one with fit_transductive for those")
