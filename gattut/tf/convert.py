@@ -18,8 +18,6 @@ happen: a PyTorch parameter with no Keras home, a Keras variable with no
 PyTorch counterpart, a shape that differs, or a setting listed in the Keras
 layer's ``torch_settings`` that differs (GATConv's ``concat``) raises
 ValueError and leaves the Keras layer as it was.
-
-Importing this module does not import PyTorch; the copy does.
 """
 
 from __future__ import annotations
@@ -45,7 +43,7 @@ def load_torch_weights(keras_layer: keras.layers.Layer, torch_module) -> keras.l
     Shapes:
         Linear weight: (out, in) -> kernel: (in, out); every other parameter keeps its shape.
     """
-    import torch  # only the copy needs PyTorch
+    import torch
 
     pairs = _pairs(keras_layer, torch_module, type(torch_module).__name__, torch)
     copied = {id(variable) for variable, _, _ in pairs}

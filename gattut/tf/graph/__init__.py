@@ -2,8 +2,7 @@
 
 ``edge_index[0]`` holds sources ``j`` and ``edge_index[1]`` targets ``i``;
 attention coefficients on edges are ``alpha`` with shape ``(E, H)``. Weights
-copy over from the PyTorch layers with :func:`load_torch_weights` (importing
-this package does not import PyTorch; the copy does, when it is asked for).
+copy over from the PyTorch layers with :func:`load_torch_weights`.
 """
 
 from gattut.tf.convert import load_torch_weights

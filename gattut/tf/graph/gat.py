@@ -13,6 +13,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from gattut.graph.attend import check_layer_args
 from gattut.tf.convert import load_torch_weights
 from gattut.tf.graph.ops import add_self_loops, check_edge_index, check_node_features, edge_softmax
 
@@ -80,42 +81,30 @@ class GATConv(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for label, value in (
-            ("in_features", in_features),
-            ("out_features", out_features),
-            ("heads", heads),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"GATConv: {label} must be a positive int, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
+        # The PyTorch layer's checks (one for every layer of both frameworks); Keras' dropout
+        # needs a rate below 1.
+        check_layer_args("GATConv", in_features, out_features, heads, negative_slope,
+                         dropout=dropout)
+        if dropout >= 1.0:
             raise ValueError(f"GATConv: dropout must be in [0, 1), got {dropout}")
         self.in_features, self.out_features, self.heads = in_features, out_features, heads
         self.concat, self.negative_slope, self.dropout = concat, negative_slope, dropout
         self.add_self_loops, self.use_bias, self.residual = add_self_loops, bias, residual
         H, C = heads, out_features
         total = H * C if concat else C
-        self.kernel = self.add_weight(
-            shape=(in_features, H * C), initializer="glorot_uniform", name="kernel"
-        )  # W, (F, H*C)
+        # One random stream for every initial weight: a seeded layer is reproducible, and
+        # att_src and att_dst get different draws (one integer seed would repeat them).
+        draws = keras.random.SeedGenerator(seed)
+        glorot = keras.initializers.GlorotUniform(seed=draws)
         # Glorot over the last two axes (H, C), as PyG's glorot on (1, H, C).
-        self.att_src = self.add_weight(
-            shape=(1, H, C),
-            initializer=keras.initializers.RandomUniform(
-                -((6.0 / (H + C)) ** 0.5), (6.0 / (H + C)) ** 0.5, seed=seed
-            ),
-            name="att_src",
-        )  # a_src
-        self.att_dst = self.add_weight(
-            shape=(1, H, C),
-            initializer=keras.initializers.RandomUniform(
-                -((6.0 / (H + C)) ** 0.5), (6.0 / (H + C)) ** 0.5, seed=seed
-            ),
-            name="att_dst",
-        )  # a_dst
+        bound = (6.0 / (H + C)) ** 0.5
+        att = keras.initializers.RandomUniform(-bound, bound, seed=draws)
+        self.kernel = self.add_weight(shape=(in_features, H * C), initializer=glorot,
+                                      name="kernel")  # W, (F, H*C)
+        self.att_src = self.add_weight(shape=(1, H, C), initializer=att, name="att_src")  # a_src
+        self.att_dst = self.add_weight(shape=(1, H, C), initializer=att, name="att_dst")  # a_dst
         self.res_kernel = (
-            self.add_weight(
-                shape=(in_features, total), initializer="glorot_uniform", name="res_kernel"
-            )
+            self.add_weight(shape=(in_features, total), initializer=glorot, name="res_kernel")
             if residual
             else None
         )

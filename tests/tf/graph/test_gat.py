@@ -193,7 +193,7 @@ def test_bad_input(x, edge_index, message):
 def test_bad_construction_and_weight_copy():
     with pytest.raises(ValueError, match="dropout must be in"):
         GATConv(F, C, dropout=1.0)
-    with pytest.raises(ValueError, match="heads must be a positive int"):
+    with pytest.raises(ValueError, match="heads must be an int >= 1, got 0"):
         GATConv(F, C, heads=0)
     torch_layer = TorchGATConv(F, C, heads=2)
     with pytest.raises(ValueError, match=r"GATConv.att_src is \(1, 1, 3\) in Keras but the PyTorch "
@@ -250,3 +250,14 @@ def test_attention_bias_equals_torch():
     with pytest.raises(ValueError, match="att_bias have no counterpart in the PyTorch GATConv"):
         load_torch_weights(keras_layer, TorchGATConv(F, C, heads=3))
     assert GATConv.from_config(keras_layer.get_config()).att_bias is not None
+
+
+def test_a_seed_fixes_every_initial_weight_and_the_halves_differ():
+    a, b = GATConv(F, C, heads=2, residual=True, seed=3), GATConv(F, C, heads=2, residual=True, seed=3)
+    assert [v.path.split("/")[-1] for v in a.weights] == ["kernel", "att_src", "att_dst",
+                                                          "res_kernel", "bias"]
+    for x, y in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+    assert not np.array_equal(a.att_src.numpy(), a.att_dst.numpy())
+    with pytest.raises(ValueError, match="negative_slope must be >= 0"):
+        GATConv(F, C, negative_slope=-0.1)
