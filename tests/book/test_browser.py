@@ -150,9 +150,12 @@ def _load_images(page) -> list[str]:
 # What overflows: the page itself (an element past the window that no scrolling box
 # clips), and, at desktop width, code blocks and display equations cut at the column.
 _OVERFLOW_JS = """() => {
+    // Clipped by a box that scrolls, or in a fixed off-canvas drawer (the phone's menus).
     const clipped = e => {
-        for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
-            if (getComputedStyle(a).overflowX !== 'visible') return true;
+        for (let a = e; a && a !== document.body; a = a.parentElement) {
+            const style = getComputedStyle(a);
+            if (style.position === 'fixed') return true;
+            if (a !== e && style.overflowX !== 'visible') return true;
         }
         return false;
     };
