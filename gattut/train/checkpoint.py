@@ -139,8 +139,7 @@ def save_checkpoint(file: str | Path, state: dict[str, Any]) -> Path:
 
     The folder is created if needed. Returns the path written.
     """
-    file = atomic_write(file, lambda f: torch.save(state, f))
-    return file
+    return atomic_write(file, lambda f: torch.save(state, f))
 
 
 def read_checkpoint(file: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
