@@ -105,3 +105,35 @@ def test_extras_exist_in_pyproject():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert set(_EXTRA_NEEDED) <= set(extras)
     assert "sacrebleu" in " ".join(extras["nlp"])
+
+
+def _keras_link_problems(name: str, cells: list[dict]) -> list[str]:
+    """A chapter with a Keras section links to it near the top (one click away)."""
+    markdown = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    sections = [m for m in markdown if re.search(r"^#+ .*The same in Keras 3", m, re.MULTILINE)]
+    if not sections:
+        return []
+    label = re.search(r"^\((ch\d\d-keras)\)=\s*$", sections[0], re.MULTILINE)
+    if label is None:
+        return [f"{name}: its Keras section has no (chNN-keras)= label"]
+    top = "\n".join(markdown[:2])
+    if f"<{label.group(1)}>`" not in top:
+        return [f"{name}: no link to its Keras section ({label.group(1)}) near the top"]
+    return []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_keras_section_is_one_click_away(notebook):
+    cells = json.loads(notebook.read_text())["cells"]
+    assert _keras_link_problems(notebook.name, cells) == []
+
+
+def test_keras_link_check_can_fail():
+    def md(text):
+        return {"cell_type": "markdown", "source": text}
+
+    section = md("(ch99-keras)=\n## The same in Keras 3\n")
+    linked = [md("# 99. X\n\nKeras: {ref}`The same in Keras 3 <ch99-keras>`."), section]
+    assert _keras_link_problems("x", linked) == []
+    assert _keras_link_problems("x", [md("# 99. X"), section]) != []
+    assert _keras_link_problems("x", [md("# 99. X"), md("## The same in Keras 3\n")]) != []
