@@ -209,16 +209,6 @@ def test_real_files_match_the_registry(require_data):
     assert all(os.path.getsize(p) > 0 for p in cora)
 
 
-def test_pubmed_allx_missing_gives_the_clear_error(require_data, monkeypatch):
-    require_data("planetoid/ind.pubmed.x")  # the rest of PubMed is here
-    try:
-        data.path("planetoid/ind.pubmed.allx")
-    except DataNotFoundError as exc:
-        assert "ind.pubmed.allx" in str(exc) and "kimiyoung/planetoid" in str(exc)
-    else:
-        pytest.skip("ind.pubmed.allx is present here; the error path is covered above")
-
-
 def test_damaged_gzip_is_a_checksum_error_naming_the_file(root):
     # A truncated or garbled .gz used to escape as a raw BadGzipFile/EOFError.
     target = root / "test" / "file.txt.gz"
