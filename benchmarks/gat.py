@@ -31,7 +31,7 @@ outputs with dropout off.
 With ``--device cuda`` every step is timed between two ``torch.cuda.synchronize()``
 calls, so the wall time is the GPU's; the CPU time is then only the host's
 share. ``--stacked R`` also times one step of ``R`` seeds trained side by side
-(:mod:`gattut.graph.stacked`, the paper's dropouts) and prints the time per
+(:mod:`gattut.train.stacked`, the paper's dropouts) and prints the time per
 seed, the figure that decides how long a 100-seed ledger row takes.
 """
 
@@ -154,7 +154,7 @@ def run(name: str, repeats: int, warmup: int, device: torch.device, stacked: int
     steps = {"pyg": make_step(pyg, x_dense, edge_index, y, mask, device, **opt),
              "ours": make_step(ours, x_sparse, edge_index, y, mask, device, **opt)}
     if stacked > 1:
-        from gattut.graph.stacked import stack_models
+        from gattut.train.stacked import stack_models
 
         models = []
         for seed in range(stacked):
