@@ -15,7 +15,7 @@ folder) are copied into a ledger with ``merge``::
 by default) with SRC's rows, every seed, machine and code version included;
 rows SRC has not measured are left alone. It re-renders ``DST/ledger.md``
 and, when DST is the book's ``results/`` folder, regenerates the copy shipped
-with the package (``gattut/train/published_data.py``). ``--note-file FILE``
+with the package (``gattut/train/published_ledger.json``). ``--note-file FILE``
 replaces the ledger's note (the paragraph above the table); ``--pending TEXT``
 becomes the status of the rows named that neither ledger has measured (for
 example once their data exists: ``--pending "not run yet"``).
@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def merge(argv: list[str]) -> int:
     from gattut.train.ledger import render_markdown
-    from gattut.train.published import data_module_text
+    from gattut.train.published import SHIPPED, shipped_text
 
     parser = argparse.ArgumentParser(prog="reproduce.py merge", description="copy ledger rows")
     parser.add_argument("source", help="folder with the ledger.json to copy rows from")
@@ -71,8 +71,8 @@ def merge(argv: list[str]) -> int:
     (dest_dir / "ledger.json").write_text(json.dumps(dest, indent=1) + "\n")
     (dest_dir / "ledger.md").write_text(render_markdown(dest))
     if dest_dir.resolve() == (REPO / "results").resolve():
-        shipped = REPO / "gattut" / "train" / "published_data.py"
-        shipped.write_text(data_module_text(dest))
+        shipped = REPO / "gattut" / "train" / SHIPPED
+        shipped.write_text(shipped_text(dest))
         print(f"regenerated {shipped.relative_to(REPO)}")
     return 0
 
