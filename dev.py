@@ -49,7 +49,7 @@ def _run(*args: str | os.PathLike, env: dict | None = None) -> None:
     cmd = [str(a) for a in args]
     print("$ " + " ".join(cmd), flush=True)
     full_env = {**os.environ, **(env or {})}
-    # Never pass MPLBACKEND on: a notebook kernel started with MPLBACKEND=Agg shows no
+    # Never pass MPLBACKEND on: a notebook kernel whose MPLBACKEND is the Agg backend shows no
     # figure for plt.show(), and the book would build green with no figures in it.
     full_env.pop("MPLBACKEND", None)
     result = subprocess.run(cmd, cwd=ROOT, env=full_env)

@@ -8,8 +8,8 @@ Writes ``ledger.md`` and ``ledger.json`` (see :mod:`gattut.train.ledger`).
 Rows measured elsewhere (another machine, a background run into another
 folder) are copied into a ledger with ``merge``::
 
-    python benchmarks/reproduce.py merge /tmp/ledger results/cpu --datasets pubmed
-    python benchmarks/reproduce.py merge /tmp/ledger results --datasets pubmed --models gcn,mlp
+    python benchmarks/reproduce.py merge out/ledger results/cpu --datasets pubmed
+    python benchmarks/reproduce.py merge out/ledger results --datasets pubmed --models gcn,mlp
 
 ``merge SRC DST`` replaces DST's rows for the datasets and models named (all
 by default) with SRC's rows, every seed, machine and code version included;
