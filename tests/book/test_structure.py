@@ -70,6 +70,8 @@ _EXTRA_NEEDED = {
     "tf": re.compile(r"^\s*(import|from)\s+(tensorflow|keras|gattut\.tf)\b", re.MULTILINE),
     "pyg": re.compile(r"^\s*(import|from)\s+torch_geometric\b", re.MULTILINE),
     "nlp": re.compile(r"\b(corpus_bleu|sacrebleu)\b"),
+    "interactive": re.compile(r"\b(plotly|explore_\w+)\b"),
+    "scale": re.compile(r"\b(pymetis|metis_partition)\b"),
 }
 
 
@@ -95,6 +97,8 @@ def test_colab_install_brings_every_extra_used(notebook):
 def test_extras_check_can_fail():
     code = "import gattut.tf.attention as tfa\nscore = corpus_bleu(h, r)\n"
     assert _extras_needed(code) == {"tf", "nlp"}
+    assert _extras_needed("fig = explore_heads(w, tokens)\nparts = metis_partition(e, n, 4)") == {
+        "interactive", "scale"}
     assert _extras_needed(code) - _extras_installed('%pip install "gattut[tf,pyg] @ git+x"') == {"nlp"}
     assert _extras_installed("%pip install gattut") == set()
 
@@ -113,9 +117,9 @@ def _keras_link_problems(name: str, cells: list[dict]) -> list[str]:
     sections = [m for m in markdown if re.search(r"^#+ .*The same in Keras 3", m, re.MULTILINE)]
     if not sections:
         return []
-    label = re.search(r"^\((ch\d\d-keras)\)=\s*$", sections[0], re.MULTILINE)
+    label = re.search(r"^\((ch(?:\d\d|A\d)-keras)\)=\s*$", sections[0], re.MULTILINE)
     if label is None:
-        return [f"{name}: its Keras section has no (chNN-keras)= label"]
+        return [f"{name}: its Keras section has no (chNN-keras)= or (chAN-keras)= label"]
     top = "\n".join(markdown[:2])
     if f"<{label.group(1)}>`" not in top:
         return [f"{name}: no link to its Keras section ({label.group(1)}) near the top"]
@@ -137,3 +141,6 @@ def test_keras_link_check_can_fail():
     assert _keras_link_problems("x", linked) == []
     assert _keras_link_problems("x", [md("# 99. X"), section]) != []
     assert _keras_link_problems("x", [md("# 99. X"), md("## The same in Keras 3\n")]) != []
+    appendix = md("(chA1-keras)=\n## The same in Keras 3\n")
+    assert _keras_link_problems("x", [md("# A1. X\n\n{ref}`Keras <chA1-keras>`"), appendix]) == []
+    assert _keras_link_problems("x", [md("# A1. X"), appendix]) != []
