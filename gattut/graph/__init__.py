@@ -19,6 +19,7 @@ module                idea
 ``gatv2``             GATv2Conv (Brody et al. 2022)
 ``gated``             GatedGATConv (a gate per head, after GaAN)
 ``models``            GAT, GATv2, PPIGAT, GCN, MLP
+``partition``         METIS and random partitions, edge cut, each part with its L-hop halo
 ====================  ===============================================================
 """
 
@@ -42,6 +43,15 @@ from gattut.graph.ops import (
     scatter_sum,
     sym_norm,
 )
+from gattut.graph.partition import (
+    Part,
+    edge_cut,
+    halo,
+    make_part,
+    metis_partition,
+    partition_graph,
+    random_partition,
+)
 from gattut.graph.spmm import spmm, spmm_reference
 
 __all__ = [
@@ -50,6 +60,7 @@ __all__ = [
     "GATv2",
     "MLP",
     "PPIGAT",
+    "Part",
     "DenseGATConv",
     "GATConv",
     "GATv2Conv",
@@ -61,13 +72,19 @@ __all__ = [
     "batch_graphs",
     "degree",
     "dropout",
+    "edge_cut",
     "edge_softmax",
     "feature_dropout",
     "gat_attention",
     "gatv2_attention",
+    "halo",
     "linear",
+    "make_part",
     "merge_heads",
+    "metis_partition",
+    "partition_graph",
     "propagate",
+    "random_partition",
     "remove_self_loops",
     "scatter_max",
     "scatter_mean",
