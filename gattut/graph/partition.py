@@ -98,7 +98,8 @@ def _undirected(edge_index: Tensor, num_nodes: int) -> Tensor:
     return torch.stack([keys // num_nodes, keys % num_nodes])  # (2, M)
 
 
-def metis_partition(edge_index: Tensor, num_nodes: int, num_parts: int, *, seed: int = 0) -> Tensor:
+def metis_partition(edge_index: Tensor, num_nodes: int, num_parts: int, *, seed: int = 0,
+                    node_weights: Tensor | None = None) -> Tensor:
     """METIS's ``K``-way partition of the graph, read as undirected: a part id per node.
 
     The graph is symmetrised (an edge in either direction is one undirected
@@ -106,8 +107,13 @@ def metis_partition(edge_index: Tensor, num_nodes: int, num_parts: int, *, seed:
     minimises the edge cut with parts of near-equal size. The result is
     deterministic for a given ``seed``.
 
+    ``node_weights`` balances other sums than the node count: ``(N, C)``
+    non-negative integers give ``C`` constraints, each balanced across parts
+    (METIS's multi-constraint mode). ``torch.stack([ones, train_mask], 1)``
+    balances nodes and training nodes, as DistDGL does for its trainers.
+
     Shapes:
-        edge_index: (2, E) -> membership: (N,) int64 in [0, num_parts).
+        edge_index: (2, E); node_weights: (N,) or (N, C) -> membership: (N,) int64 in [0, num_parts).
 
     Raises:
         ValueError: num_parts outside [1, N], or a bad edge_index.
@@ -120,6 +126,17 @@ def metis_partition(edge_index: Tensor, num_nodes: int, num_parts: int, *, seed:
     except ImportError as exc:
         raise ImportError('metis_partition needs pymetis: pip install "gattut[scale]" '
                           '(or pip install pymetis)') from exc
+    vweights = None
+    if node_weights is not None:
+        w = node_weights
+        if not isinstance(w, Tensor) or w.dim() not in (1, 2) or w.shape[0] != num_nodes:
+            shape = tuple(w.shape) if isinstance(w, Tensor) else type(w)
+            raise ValueError(f"metis_partition: node_weights must have shape (N,) or (N, C) with "
+                             f"N={num_nodes}, got {shape}")
+        if w.is_floating_point() or w.is_complex() or (w.numel() and int(w.min()) < 0):
+            raise ValueError("metis_partition: node_weights must be non-negative integers "
+                             f"(METIS balances integer sums), got dtype {w.dtype}")
+        vweights = w.cpu().long().reshape(-1).numpy()  # (N * C,): node-major, as METIS reads it
     if num_parts == 1:  # nothing to cut (METIS itself returns all zeros too)
         return torch.zeros(num_nodes, dtype=torch.long)
     pairs = _undirected(edge_index.cpu(), num_nodes)  # (2, M)
@@ -131,9 +148,10 @@ def metis_partition(edge_index: Tensor, num_nodes: int, num_parts: int, *, seed:
     options = pymetis.Options(seed=int(seed))
     if hasattr(pymetis, "CSRAdjacency"):  # pymetis >= 2025.2; xadj/adjncy are deprecated there
         result = pymetis.part_graph(num_parts, adjacency=pymetis.CSRAdjacency(xadj, adjncy),
-                                    options=options)
+                                    vweights=vweights, options=options)
     else:
-        result = pymetis.part_graph(num_parts, xadj=xadj, adjncy=adjncy, options=options)
+        result = pymetis.part_graph(num_parts, xadj=xadj, adjncy=adjncy, vweights=vweights,
+                                    options=options)
     return torch.as_tensor(np.asarray(result[1], dtype=np.int64))  # (N,)
 
 

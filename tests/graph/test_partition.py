@@ -87,6 +87,17 @@ def test_edge_cut_is_metis_objective_and_counts_pairs_once():
     assert cuts >= 0
 
 
+def test_metis_node_weights_balance_a_second_constraint():
+    ei = random_edges(200, 800, seed=8)
+    marked = torch.zeros(200, dtype=torch.long)
+    marked[:40] = 1  # 40 "training" nodes, all with low ids
+    weights = torch.stack([torch.ones(200, dtype=torch.long), marked], dim=1)  # (N, 2)
+    membership = metis_partition(ei, 200, 4, node_weights=weights)
+    per_part = torch.bincount(membership[:40], minlength=4)
+    assert int(per_part.min()) >= 8 and int(per_part.max()) <= 12  # near 10 each (measured 9-11)
+    assert balance(membership, 4) <= 1.15  # the node count gives way a little (measured 1.12)
+
+
 def test_random_partition_sizes_differ_by_at_most_one():
     membership = random_partition(103, 4, seed=5)
     sizes = torch.bincount(membership, minlength=4)
@@ -168,6 +179,9 @@ def test_make_part_with_zero_hops_is_the_nodes_alone():
     (lambda ei: metis_partition(ei, 10, 2.0), "num_parts must be an int"),
     (lambda ei: metis_partition(ei, 5, 2), "node id 9 but there are only 5"),
     (lambda ei: metis_partition(ei.float(), 10, 2), "must be an integer"),
+    (lambda ei: metis_partition(ei, 10, 2, node_weights=torch.ones(9, dtype=torch.long)),
+     r"node_weights must have shape \(N,\) or \(N, C\) with N=10, got \(9,\)"),
+    (lambda ei: metis_partition(ei, 10, 2, node_weights=torch.ones(10)), "non-negative integers"),
     (lambda ei: random_partition(10, 0), "num_parts must be in"),
     (lambda ei: random_partition(0, 1), "num_nodes must be an int >= 1"),
     (lambda ei: halo(ei, 10, torch.tensor([0]), -1), "num_hops must be an int >= 0"),
