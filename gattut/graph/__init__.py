@@ -19,6 +19,8 @@ module                idea
 ``gatv2``             GATv2Conv (Brody et al. 2022)
 ``gated``             GatedGATConv (a gate per head, after GaAN)
 ``models``            GAT, GATv2, PPIGAT, GCN, MLP
+``sampling``          neighbour sampling: Block, NeighborSampler, NeighborLoader
+``inference``         layer-wise full-neighbour inference, exact and in chunks
 ``partition``         METIS and random partitions, edge cut, each part with its L-hop halo
 ====================  ===============================================================
 """
@@ -31,6 +33,7 @@ from gattut.graph.gat import GATConv
 from gattut.graph.gated import GatedGATConv
 from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.gcn import GCNConv
+from gattut.graph.inference import layerwise_inference
 from gattut.graph.message_passing import propagate
 from gattut.graph.models import GAT, GCN, MLP, PPIGAT, GATv2
 from gattut.graph.ops import (
@@ -52,6 +55,7 @@ from gattut.graph.partition import (
     partition_graph,
     random_partition,
 )
+from gattut.graph.sampling import Block, MiniBatch, NeighborLoader, NeighborSampler
 from gattut.graph.spmm import spmm, spmm_reference
 
 __all__ = [
@@ -60,12 +64,16 @@ __all__ = [
     "GATv2",
     "MLP",
     "PPIGAT",
+    "Block",
     "Part",
     "DenseGATConv",
     "GATConv",
     "GATv2Conv",
     "GCNConv",
     "GatedGATConv",
+    "MiniBatch",
+    "NeighborLoader",
+    "NeighborSampler",
     "Graph",
     "adjacency_mask",
     "add_self_loops",
@@ -78,6 +86,7 @@ __all__ = [
     "gat_attention",
     "gatv2_attention",
     "halo",
+    "layerwise_inference",
     "linear",
     "make_part",
     "merge_heads",

@@ -33,8 +33,14 @@ class GCNConv(GraphLayer, nn.Module):
         bias: add a learned bias after the aggregation.
         add_self_loops: replace existing loops by one ``i -> i`` per node (PyG's default).
 
+    Sampled mini-batches: ``x = (x_src, x_dst)`` with the targets the first
+    sources, and ``degree`` each source's in-degree in the whole graph (see
+    :meth:`_forward_sampled` for the normalisation), as a
+    :class:`~gattut.graph.sampling.Block` provides them.
+
     Shapes:
-        x: (N, F), dense or sparse; edge_index: (2, E) -> out: (N, C).
+        x: (N, F), dense or sparse, or (x_src: (N_src, F), x_dst: (N_dst, F)) with
+        degree: (N_src,); edge_index: (2, E) -> out: (N, C) or (N_dst, C).
     """
 
     def __init__(self, in_channels: int | None = None, out_channels: int | None = None,
@@ -52,12 +58,66 @@ class GCNConv(GraphLayer, nn.Module):
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+    def forward(self, x: Tensor | tuple[Tensor, Tensor], edge_index: Tensor, *,
+                degree: Tensor | None = None) -> Tensor:
+        if isinstance(x, (tuple, list)):
+            return self._forward_sampled(x, edge_index, degree)
         N = x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else 0
         check_features(x, self.in_channels, "GCNConv")
         z = linear(x, self.lin.weight)  # (N, F) @ (F, C) -> (N, C)
         csr, weight = self._edges(edge_index, N)
         out = spmm_csr(csr, weight.to(z.dtype), z)  # (N, C): sum_j z_j / c_ij
+        return out if self.bias is None else out + self.bias
+
+    def forward_block(self, x: Tensor, block) -> Tensor:
+        """This layer on a sampled :class:`~gattut.graph.sampling.Block`: (N_src, F) -> (N_dst, C)."""
+        if block.degree is None:
+            raise ValueError("GCNConv: a block needs the whole graph's degrees (Block.degree); "
+                             "blocks from NeighborSampler carry them")
+        return self._forward_sampled((x, None), block.edge_index, block.degree, block.n_dst)
+
+    def _forward_sampled(self, x, edge_index: Tensor, degree: Tensor | None,
+                         num_dst: int | None = None) -> Tensor:
+        """GCN on a bipartite graph of sampled edges, targets first among the sources.
+
+        With ``d_i`` the in-degree of ``i`` in the whole graph (loops not
+        counted), ``D_i = d_i + 1`` its degree with the self-loop, and ``s_i``
+        the edges of ``i`` that were sampled:
+
+        .. math::
+            h_i' = \\frac{1}{D_i} W h_i
+                 + \\frac{d_i}{s_i} \\sum_{j \\text{ sampled}} \\frac{1}{\\sqrt{D_i D_j}} W h_j + b
+
+        The factor ``d_i / s_i`` makes the sampled sum an unbiased estimate of
+        the whole neighbourhood's (GraphSAGE's GCN variant); with every edge
+        kept (fanout -1), ``s_i = d_i`` and this is the full-graph layer, exactly.
+
+        Shapes:
+            x: (x_src: (N_src, F), x_dst: (N_dst, F)); edge_index: (2, E_b); degree: (N_src,)
+            -> (N_dst, C).
+        """
+        x_src, x_dst = x
+        if degree is None:
+            raise ValueError("GCNConv on two node sets needs degree=, each source's in-degree in "
+                             "the whole graph (Block.degree)")
+        if not self.add_self_loops:
+            raise ValueError("GCNConv on two node sets needs add_self_loops=True")
+        check_features(x_src, self.in_channels, "GCNConv x_src")
+        N_src = x_src.shape[0]
+        N_dst = x_dst.shape[0] if num_dst is None else num_dst
+        if tuple(degree.shape) != (N_src,):
+            raise ValueError(f"GCNConv: degree must have one entry per source ({N_src},), got "
+                             f"{tuple(degree.shape)}")
+        edges = self.prepared(edge_index, N_src, N_dst)  # loops replaced by one per target
+        j, i = edges.csr.col.long(), edges.csr.row  # (E',): sorted by target
+        deg = degree.to(self.lin.weight.dtype).to(x_src.device)  # (N_src,): d
+        loop = j == i  # (E',)
+        sampled = torch.bincount(i[~loop], minlength=N_dst).to(deg.dtype)  # (N_dst,): s_i
+        scale = (deg[:N_dst] / sampled.clamp(min=1)).index_select(0, i)  # (E',): d_i / s_i
+        inv_sqrt = (deg + 1).rsqrt()  # (N_src,): 1 / sqrt(D)
+        weight = inv_sqrt[j] * inv_sqrt[i] * torch.where(loop, 1.0, scale)  # (E',)
+        z = linear(x_src, self.lin.weight)  # (N_src, C): the targets are the first rows
+        out = spmm_csr(edges.csr, weight.to(z.dtype), z)  # (N_dst, C)
         return out if self.bias is None else out + self.bias
 
     def _edges(self, edge_index: Tensor, num_nodes: int) -> tuple[EdgeCSR, Tensor]:

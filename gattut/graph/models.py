@@ -13,6 +13,8 @@ faster on a CPU.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -20,8 +22,23 @@ from gattut.graph.features import feature_dropout, linear, stacked_linear
 from gattut.graph.gat import GATConv
 from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.gcn import GCNConv
+from gattut.graph.sampling import Block, first_rows
 
-__all__ = ["GAT", "GCN", "MLP", "PPIGAT", "GATv2", "Linear", "LayerSequence"]
+__all__ = ["GAT", "GCN", "MLP", "PPIGAT", "GATv2", "Linear", "LayerSequence", "run_block"]
+
+
+def run_block(layer: nn.Module, x: Tensor, block: Block) -> Tensor:
+    """One layer on one sampled block: ``layer((x, x[:n_dst]), block.edge_index)``.
+
+    A layer with a ``forward_block`` method (GCN, which needs the block's
+    degrees; the MLP's ``Linear``, which reads the targets only) runs that.
+
+    Shapes:
+        x: (N_src, F), dense or sparse -> (N_dst, K).
+    """
+    if hasattr(layer, "forward_block"):
+        return layer.forward_block(x, block)
+    return layer((x, first_rows(x, block.n_dst)), block.edge_index)
 
 
 class LayerSequence(nn.Module):
@@ -41,12 +58,37 @@ class LayerSequence(nn.Module):
     activation = staticmethod(F.elu)
     dropout: float = 0.0
 
-    def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor | Sequence[Block] | None = None) -> Tensor:
+        if isinstance(edge_index, (list, tuple)):
+            return self.forward_blocks(x, edge_index)  # through forward, so DDP sees the call
         for k, name in enumerate(self.layer_names):
             if k:
                 x = self.activation(x)  # (N, hidden)
             x = feature_dropout(x, self.dropout, self.training)
             x = getattr(self, name)(x, edge_index)  # (N, hidden), then (N, C)
+        return x
+
+    def forward_blocks(self, x: Tensor, blocks: Sequence[Block]) -> Tensor:
+        """The same layers on a mini-batch's sampled blocks: layer ``k`` runs on ``blocks[k]``.
+
+        ``x`` holds the features of ``blocks[0].src`` (the input nodes); each
+        layer gives one row per target of its block, which are the first
+        sources of the next block. ``model(x, blocks)`` calls this.
+
+        Shapes:
+            x: (N_0, F), dense or sparse, N_0 = len(blocks[0].src) -> (len(blocks[-1].dst), C).
+        """
+        if len(blocks) != len(self.layer_names):
+            raise ValueError(f"{type(self).__name__}: {len(self.layer_names)} layers need as many "
+                             f"blocks, got {len(blocks)} (one fanout per layer)")
+        if x.shape[0] != blocks[0].num_src:
+            raise ValueError(f"{type(self).__name__}: x has {x.shape[0]} rows but the first block "
+                             f"has {blocks[0].num_src} sources (x must be features[blocks[0].src])")
+        for k, (name, block) in enumerate(zip(self.layer_names, blocks)):
+            if k:
+                x = self.activation(x)  # (N_k, hidden)
+            x = feature_dropout(x, self.dropout, self.training)
+            x = run_block(getattr(self, name), x, block)  # (N_{k+1}, hidden), then (B, C)
         return x
 
 
@@ -59,6 +101,10 @@ class Linear(nn.Linear):
 
     def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
         return linear(x, self.weight, self.bias)
+
+    def forward_block(self, x: Tensor, block: Block) -> Tensor:
+        """The targets' rows only (the first ``n_dst``): (N_src, F) -> (N_dst, K)."""
+        return self(first_rows(x, block.n_dst))
 
     def forward_stacked(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor | None,
                         dropout: float, training: bool) -> Tensor:
