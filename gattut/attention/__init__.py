@@ -9,6 +9,7 @@ from gattut.attention.masks import causal_mask, masked_softmax, padding_mask
 from gattut.attention.monotonic import MonotonicAttention, monotonic_attention, safe_cumprod
 from gattut.attention.multihead import MultiHeadAttention
 from gattut.attention.multiplicative import LocalPAttention, LuongAttention
+from gattut.attention.pooling import AttentionPooling
 from gattut.attention.positional import (
     LearnedPositionalEncoding,
     RelativePositionEmbedding,
@@ -44,6 +45,7 @@ __all__ = [
     "MonotonicAttention",
     "scaled_dot_product_attention",
     "MultiHeadAttention",
+    "AttentionPooling",
     "sinusoidal_encoding",
     "layout_permutation",
     "SinusoidalPositionalEncoding",

@@ -11,6 +11,7 @@ from gattut.tf.attention.masks import causal_mask, masked_softmax, padding_mask
 from gattut.tf.attention.monotonic import MonotonicAttention, monotonic_attention, safe_cumprod
 from gattut.tf.attention.multihead import MultiHeadAttention
 from gattut.tf.attention.multiplicative import LocalPAttention, LuongAttention
+from gattut.tf.attention.pooling import AttentionPooling
 from gattut.tf.attention.positional import (
     LearnedPositionalEncoding,
     RelativePositionEmbedding,
@@ -47,6 +48,7 @@ __all__ = [
     "MonotonicAttention",
     "scaled_dot_product_attention",
     "MultiHeadAttention",
+    "AttentionPooling",
     "sinusoidal_encoding",
     "layout_permutation",
     "SinusoidalPositionalEncoding",
