@@ -101,8 +101,9 @@ def _tool_env() -> dict:
 
 
 def prepare_assets() -> None:
-    """Copy MathJax from the installed package so pages typeset math offline."""
+    """Copy MathJax and plotly.js from the installed packages so pages work offline."""
     _run(PY, ROOT / "tools" / "copy_mathjax.py", ROOT / "assets" / "mathjax")
+    _run(PY, ROOT / "tools" / "copy_plotlyjs.py", ROOT / "assets" / "plotly")
 
 
 def build_book(strict: bool = True) -> None:
