@@ -1,0 +1,241 @@
+"""Data-parallel training on torch.distributed (gattut.train.distributed).
+
+The process tests start real processes (gloo on 127.0.0.1, one thread each)
+on a tiny graph; together they take well under a minute on two loaded cores.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from gattut.data.synthetic import contextual_sbm
+from gattut.graph.models import GAT
+from gattut.graph.sampling import NeighborSampler
+from gattut.train.distributed import (
+    DistContext,
+    choose_backend,
+    fit_distributed,
+    free_port,
+    init_distributed,
+    launched_by_torchrun,
+    rank_seed,
+    run_processes,
+    split_by_parts,
+    split_nodes,
+)
+from gattut.train.loop import TrainConfig, make_optimizer
+from gattut.utils import set_seed
+
+
+# ----------------------------------------------------------------- no processes
+def test_auto_backend_is_gloo_on_cpu_and_nccl_needs_gpus():
+    assert choose_backend("auto", "cpu") == "gloo"
+    assert choose_backend("gloo", "cpu") == "gloo"
+    if not torch.cuda.is_available():
+        assert choose_backend("auto", "auto") == "gloo"
+        with pytest.raises(ValueError, match="backend nccl needs CUDA GPUs, but torch sees no CUDA GPU"):
+            choose_backend("nccl")
+    with pytest.raises(ValueError, match="unknown backend 'mpi'"):
+        choose_backend("mpi")
+
+
+def test_torchrun_is_detected_from_its_environment():
+    assert launched_by_torchrun({"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0"})
+    assert not launched_by_torchrun({"LOCAL_RANK": "0"})
+
+
+@pytest.mark.parametrize("env, match", [
+    ({"WORLD_SIZE": "2"}, "RANK is not set; start the processes with torchrun"),
+    ({"RANK": "2", "WORLD_SIZE": "2"}, r"RANK=2 must be in \[0, WORLD_SIZE=2\)"),
+    ({"RANK": "x", "WORLD_SIZE": "2"}, "RANK='x' is not an integer"),
+])
+def test_init_distributed_names_a_bad_environment(env, match):
+    with pytest.raises(ValueError, match=match):
+        init_distributed("gloo", "cpu", environ=env)
+
+
+def test_split_nodes_gives_equal_disjoint_shares_that_cover_every_node():
+    nodes = torch.arange(10, 33)  # 23 nodes over 4 ranks: shares of 6, one node of 3 trained twice
+    shares = [split_nodes(nodes, 4, r, seed=3) for r in range(4)]
+    assert [s.shape[0] for s in shares] == [6, 6, 6, 6]
+    assert all(s.unique().numel() == 6 for s in shares)  # no node twice in one share
+    assert set(torch.cat(shares).tolist()) == set(nodes.tolist())
+    assert torch.equal(shares[2], split_nodes(nodes, 4, 2, seed=3))  # every rank agrees
+    mask = torch.zeros(40, dtype=torch.bool)
+    mask[nodes] = True
+    assert torch.equal(split_nodes(mask, 4, 1, seed=3), shares[1])  # a mask works too
+
+
+def test_split_by_parts_keeps_each_share_inside_its_part():
+    membership = torch.tensor([1, 1, 0, 0, 2, 2, 1, 0, 2, 0, 1, 2])  # 3 parts of 4 nodes
+    shares = [split_by_parts(torch.arange(12), membership, 3, r) for r in range(3)]
+    assert [sorted(membership[s].tolist()) for s in shares] == [[0] * 4, [1] * 4, [2] * 4]
+    assert sorted(torch.cat(shares).tolist()) == list(range(12))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: split_nodes(torch.arange(3), 4, 0), "world size 4 is larger than the training set "
+                                                 r"\(3 nodes\)"),
+    (lambda: split_nodes(torch.arange(3), 2, 2), r"rank must be an int in \[0, 2\), got 2"),
+    (lambda: split_nodes(torch.arange(3), 0, 0), "world_size must be an int >= 1, got 0"),
+    (lambda: split_nodes(torch.rand(3), 2, 0), "nodes must be a 1-D tensor of node ids"),
+    (lambda: split_by_parts(torch.arange(5), torch.zeros(3, dtype=torch.long), 2, 0),
+     "node id 4 has no part"),
+])
+def test_split_errors_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_rank_seeds_differ_across_ranks_and_seeds():
+    seeds = {rank_seed(s, r) for s in range(3) for r in range(3)}
+    assert len(seeds) == 9 and rank_seed(0, 1) == rank_seed(0, 1)
+
+
+def test_free_port_can_be_bound():
+    import socket
+
+    port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+
+
+# ----------------------------------------------------------------- DDP = one process
+GLOBAL_BATCH, STEPS = 24, 3
+
+
+def _graph():
+    return contextual_sbm(num_nodes=90, num_classes=3, p_in=0.1, p_out=0.01, num_features=6,
+                          seed=2, train_per_class=10)
+
+
+def _model() -> GAT:
+    torch.manual_seed(0)
+    return GAT(6, 3, hidden=4, heads=2, dropout=0.0)  # dropout off: the runs must agree exactly
+
+
+def _batches(fanouts, world_size):
+    """Per step, per rank: the rank's half of a fixed global batch and its sampled blocks."""
+    g = _graph()
+    sampler = NeighborSampler(g.edge_index, g.num_nodes, fanouts)
+    order = torch.randperm(g.num_nodes, generator=torch.Generator().manual_seed(1))
+    out = []
+    for step in range(STEPS):
+        batch = order[step * GLOBAL_BATCH:(step + 1) * GLOBAL_BATCH]  # the global batch
+        halves = batch.chunk(world_size)
+        out.append([sampler.sample(h, torch.Generator().manual_seed(100 * step + r))
+                    for r, h in enumerate(halves)])
+    return g, out
+
+
+def _loss(model, g, blocks):
+    logits = model(g.x[blocks[0].src], blocks)  # (B, C)
+    return torch.nn.functional.cross_entropy(logits, g.y[blocks[-1].dst])
+
+
+def _ddp_steps(rank: int, world_size: int, fanouts: list[int]) -> dict[str, torch.Tensor]:
+    """One rank: its half of each global batch, through DDP, ``STEPS`` Adam steps."""
+    g, steps = _batches(fanouts, world_size)
+    model = DDP(_model())
+    optimizer = make_optimizer(model.module, TrainConfig())
+    for per_rank in steps:
+        optimizer.zero_grad()
+        _loss(model, g, per_rank[rank]).backward()  # DDP averages the gradients here
+        optimizer.step()
+    return {k: v.detach().clone() for k, v in model.module.state_dict().items()}
+
+
+def _one_process(fanouts: list[int], world_size: int, whole: bool) -> dict[str, torch.Tensor]:
+    """The same steps in one process: the mean of the ranks' losses, or the whole batch at once."""
+    g, steps = _batches(fanouts, world_size)
+    model = _model()
+    optimizer = make_optimizer(model, TrainConfig())
+    for per_rank in steps:
+        optimizer.zero_grad()
+        if whole:  # with every neighbour the halves' blocks are one batch's: sample it whole
+            targets = torch.cat([blocks[-1].dst for blocks in per_rank])
+            blocks = NeighborSampler(g.edge_index, g.num_nodes, fanouts).sample(targets)
+            loss = _loss(model, g, blocks)
+        else:
+            loss = sum(_loss(model, g, blocks) for blocks in per_rank) / world_size
+        loss.backward()
+        optimizer.step()
+    return model.state_dict()
+
+
+def _fit(max_epochs: int, split: str = "random", **kw):
+    """fit_distributed on the tiny graph with the paper's GAT (dropout on): result and weights."""
+    set_seed(0)
+    model = GAT(6, 3, hidden=4, heads=2, dropout=0.6)
+    config = TrainConfig(device="cpu", progress=False, max_epochs=max_epochs, **kw)
+    result = fit_distributed(model, _graph(), config, fanouts=[3, 3], batch_size=4, split=split)
+    return result, {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def _all(rank: int, world_size: int, folder: str):
+    """Everything the tests below check, in one pair of processes (starting one costs seconds)."""
+    context = init_distributed("gloo", "cpu")  # already in the group: the context only
+    ddp = _ddp_steps(rank, world_size, [-1, -1]), _ddp_steps(rank, world_size, [3, 2])
+    file = f"{folder}/run.pt"
+    whole = _fit(4)
+    _fit(2, checkpoint=file, checkpoint_every=1)
+    resumed = _fit(4, checkpoint=file, checkpoint_every=1, resume=True)
+    metis = _fit(2, split="metis")
+    return {"context": context, "ddp": ddp, "whole": whole, "resumed": resumed, "metis": metis}
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    """Two gloo processes: DDP steps on halves of fixed batches, then fit_distributed runs."""
+    folder = tmp_path_factory.mktemp("ranks")
+    out = run_processes(_all, 2, (str(folder),))
+    return [{**r, "ddp": r["ddp"][0], "ddp_sampled": r["ddp"][1], "files": sorted(
+        p.name for p in folder.iterdir())} for r in out]
+
+
+def test_two_processes_with_half_a_batch_each_equal_one_process_on_the_whole_batch(two_ranks):
+    whole = _one_process([-1, -1], 2, whole=True)
+    start = _model().state_dict()
+    for state in (two_ranks[0]["ddp"], two_ranks[1]["ddp"]):
+        for name, value in whole.items():
+            torch.testing.assert_close(state[name], value, rtol=1e-6, atol=1e-6)
+            assert not torch.equal(value, start[name])  # three steps moved every tensor
+    for name in whole:
+        assert torch.equal(two_ranks[0]["ddp"][name], two_ranks[1]["ddp"][name])  # across ranks
+
+
+def test_ddp_averages_the_ranks_gradients_on_sampled_blocks(two_ranks):
+    mean_of_ranks = _one_process([3, 2], 2, whole=False)
+    for name, value in mean_of_ranks.items():
+        torch.testing.assert_close(two_ranks[0]["ddp_sampled"][name], value, rtol=1e-6, atol=1e-6)
+        assert torch.equal(two_ranks[0]["ddp_sampled"][name], two_ranks[1]["ddp_sampled"][name])
+
+
+def test_each_spawned_rank_knows_its_place(two_ranks):
+    contexts = [r["context"] for r in two_ranks]
+    assert all(isinstance(c, DistContext) for c in contexts)
+    assert [(c.rank, c.world_size, c.backend, str(c.device), c.is_main) for c in contexts] == [
+        (0, 2, "gloo", "cpu", True), (1, 2, "gloo", "cpu", False)]
+
+
+def test_fit_distributed_keeps_the_ranks_identical_and_resumes_exactly(two_ranks):
+    for key in ("whole", "resumed", "metis"):
+        (r0, s0), (r1, s1) = two_ranks[0][key], two_ranks[1][key]
+        assert all(torch.equal(s0[k], s1[k]) for k in s0), key  # one model on every rank
+        assert r0.history["val_metric"] == r1.history["val_metric"]  # same weights, same scores
+        assert r0.history["train_loss"] != r1.history["train_loss"]  # each its own batches
+    for rank in (0, 1):
+        (whole, w), (resumed, r) = two_ranks[rank]["whole"], two_ranks[rank]["resumed"]
+        assert all(torch.equal(w[k], r[k]) for k in w) and resumed.epochs_run == 4
+        assert resumed.history["val_loss"] == whole.history["val_loss"]
+        # The first two epochs' train losses come from the checkpoint: rank 0's own.
+        assert resumed.history["train_loss"][2:] == whole.history["train_loss"][2:]
+        assert resumed.history["train_loss"][:2] == two_ranks[0]["whole"][0].history["train_loss"][:2]
+    assert two_ranks[0]["files"] == ["run.pt"]  # rank 0's checkpoint, nothing else
+
+
+def test_fit_distributed_needs_a_process_group():
+    with pytest.raises(ValueError, match="no process group: start the processes with torchrun"):
+        _fit(1)
