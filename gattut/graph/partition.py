@@ -25,7 +25,9 @@ pass can reach; the outermost ring is only read, never expanded). Local ids
 follow the global order (``n_id`` is sorted), and edges keep their global
 order, so a neighbour sampler run on the part with the same random
 generator draws exactly the edges it would draw on the whole graph for the
-part's targets (tested in ``tests/graph/test_partition.py``).
+part's targets (:meth:`Part.sampler`; tested in ``tests/graph/test_partition.py``).
+The part also keeps each node's in-degree in the whole graph: GCN's weights
+need it for the outer ring, whose own in-edges the part does not hold.
 
 Shapes:
     edge_index: (2, E); membership: (N,) part ids in [0, K); Part.n_id: (N_k,) global ids;
@@ -291,6 +293,8 @@ class Part:
             in the global edge order.
         e_id: (E_k,) each local edge's column in the global ``edge_index``.
         num_global_nodes: N of the whole graph.
+        degree: (N_k,) int64, each local node's in-degree in the whole graph, self-loops
+            not counted (the outer ring's edges are not held, but GCN's weights need it).
     """
 
     part: int
@@ -301,6 +305,7 @@ class Part:
     edge_index: Tensor
     e_id: Tensor
     num_global_nodes: int
+    degree: Tensor
 
     @property
     def num_nodes(self) -> int:
@@ -343,6 +348,23 @@ class Part:
         ids = _check_ids(local_ids, self.num_nodes, "Part.to_global")
         return self.n_id[ids]
 
+    def sampler(self, fanouts: list[int], *, replace: bool = False):
+        """A :class:`~gattut.graph.sampling.NeighborSampler` on this part, in local ids.
+
+        For targets among the part's own nodes (local ids, ``fanouts`` no
+        longer than ``num_hops``) it draws, from the same generator, exactly
+        the blocks a sampler on the whole graph draws for the same global
+        targets: same sources, edges and degrees, mapped by :meth:`to_global`.
+        """
+        from gattut.graph.sampling import NeighborSampler
+
+        if len(fanouts) > self.num_hops:
+            raise ValueError(f"Part.sampler: {len(fanouts)} fanouts reach {len(fanouts)} hops, but "
+                             f"part {self.part} holds a {self.num_hops}-hop halo")
+        sampler = NeighborSampler(self.edge_index, self.num_nodes, fanouts, replace=replace)
+        sampler.degree = self.degree  # the whole graph's degrees (the outer ring's edges are not held)
+        return sampler
+
     def __repr__(self) -> str:
         return (f"Part({self.part}: {int(self.owned.sum())} nodes + {self.num_nodes - int(self.owned.sum())} "
                 f"halo ({self.num_hops} hops), {self.edge_index.shape[1]} edges)")
@@ -368,8 +390,10 @@ def make_part(edge_index: Tensor, num_nodes: int, nodes: Tensor, num_hops: int,
     e_id = torch.nonzero((dst_dist >= 0) & (dst_dist < num_hops)).flatten()  # (E_k,)
     local_edges = local_of[edge_index[:, e_id].cpu()]  # (2, E_k)
     hops = dist[n_id]
+    src, dst = edge_index[0].cpu(), edge_index[1].cpu()
+    degree = torch.bincount(dst[src != dst], minlength=num_nodes)[n_id]  # (N_k,)
     return Part(part=int(part), num_hops=num_hops, n_id=n_id, owned=hops == 0, hops=hops,
-                edge_index=local_edges, e_id=e_id, num_global_nodes=num_nodes)
+                edge_index=local_edges, e_id=e_id, num_global_nodes=num_nodes, degree=degree)
 
 
 def partition_graph(edge_index: Tensor, num_nodes: int, membership: Tensor,

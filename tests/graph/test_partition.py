@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from gattut.graph.models import GAT
+from gattut.graph.models import GAT, GCN
 from gattut.graph.partition import (
     Part,
     balance,
@@ -19,6 +19,7 @@ from gattut.graph.partition import (
     partition_graph,
     random_partition,
 )
+from gattut.graph.sampling import NeighborLoader, NeighborSampler
 
 pytest.importorskip("pymetis")
 
@@ -165,6 +166,45 @@ def test_two_layer_gat_on_part_plus_halo_equals_the_whole_graph():
         torch.testing.assert_close(local[p.local_nodes], full[p.nodes], rtol=1e-6, atol=1e-6)
 
 
+def _global(part, blocks):
+    """Blocks in global ids: (sources, number of targets, edges as global pairs, degrees)."""
+    return [(part.to_global(b.src).tolist(), b.n_dst, part.to_global(b.src[b.edge_index]).tolist(),
+             b.degree.tolist()) for b in blocks]
+
+
+@pytest.mark.parametrize("fanouts", [[3, 2], [2, 2, 2], [-1, 4]])
+def test_sampling_from_part_plus_halo_equals_sampling_from_the_whole_graph(fanouts):
+    ei = random_edges(80, 400, seed=9)
+    whole = NeighborSampler(ei, 80, fanouts)
+    for p in partition_graph(ei, 80, metis_partition(ei, 80, 3), num_hops=len(fanouts)):
+        local = p.sampler(fanouts)
+        targets = p.nodes[torch.randperm(p.nodes.shape[0], generator=torch.Generator().manual_seed(0))][:9]
+        for seed in range(3):
+            want = whole.sample(targets, torch.Generator().manual_seed(seed))
+            got = local.sample(p.to_local(targets), torch.Generator().manual_seed(seed))
+            ident = [(b.src.tolist(), b.n_dst, b.src[b.edge_index].tolist(), b.degree.tolist())
+                     for b in want]
+            assert _global(p, got) == ident
+
+
+def test_a_loader_on_part_plus_halo_gives_the_whole_graphs_batches_and_gcn_outputs():
+    torch.manual_seed(0)
+    ei = random_edges(80, 400, seed=10)
+    x = torch.randn(80, 4)
+    model = GCN(4, 3, hidden=5, dropout=0.0).eval()
+    p = partition_graph(ei, 80, metis_partition(ei, 80, 2), num_hops=2)[1]
+    whole = NeighborLoader(ei, 80, p.nodes, [3, 3], batch_size=7, seed=4, prefetch=0)
+    local = NeighborLoader(p.edge_index, p.num_nodes, p.local_nodes, [3, 3], batch_size=7, seed=4,
+                           prefetch=0, sampler=p.sampler([3, 3]))
+    batches = list(zip(whole, local))
+    assert len(batches) == len(whole) > 1
+    for w, loc in batches:
+        assert _global(p, loc.blocks) == [(b.src.tolist(), b.n_dst, b.src[b.edge_index].tolist(),
+                                          b.degree.tolist()) for b in w.blocks]
+        torch.testing.assert_close(model(x[p.n_id][loc.n_id], loc.blocks), model(x[w.n_id], w.blocks),
+                                   rtol=1e-6, atol=1e-6)
+
+
 def test_make_part_with_zero_hops_is_the_nodes_alone():
     ei = random_edges(20, 50)
     p = make_part(ei, 20, torch.tensor([3, 1, 7]), 0, part=2)
@@ -182,6 +222,8 @@ def test_make_part_with_zero_hops_is_the_nodes_alone():
     (lambda ei: metis_partition(ei, 10, 2, node_weights=torch.ones(9, dtype=torch.long)),
      r"node_weights must have shape \(N,\) or \(N, C\) with N=10, got \(9,\)"),
     (lambda ei: metis_partition(ei, 10, 2, node_weights=torch.ones(10)), "non-negative integers"),
+    (lambda ei: make_part(ei, 10, torch.tensor([0]), 1).sampler([2, 2]),
+     "2 fanouts reach 2 hops, but part 0 holds a 1-hop halo"),
     (lambda ei: random_partition(10, 0), "num_parts must be in"),
     (lambda ei: random_partition(0, 1), "num_nodes must be an int >= 1"),
     (lambda ei: halo(ei, 10, torch.tensor([0]), -1), "num_hops must be an int >= 0"),
