@@ -5,6 +5,7 @@ Examples::
     python -m gattut train --dataset cora --model gat --seeds 10
     python -m gattut train --dataset citeseer --model gcn --device cpu --json out.json
     python -m gattut train --dataset cora --checkpoint runs/cora.pt --resume
+    python -m gattut train --dataset pubmed --model gat --fanouts 10,10 --batch-size 512
     python -m gattut reproduce --seeds 100 --out results/
     python -m gattut reproduce --fast
 
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--stacked", type=int, default=1,
                        help="train this many seeds at once as one stacked model (fast on a GPU; "
                             "one-graph datasets; no checkpoints, bf16 or compile)")
+    train.add_argument("--fanouts", default=None,
+                       help="train on sampled mini-batches: neighbours per node and layer, hop 1 "
+                            "first, comma-separated (e.g. 10,10; -1 = all)")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help="training nodes per mini-batch (with --fanouts; default 512)")
 
     rep = sub.add_parser(
         "reproduce", help="run the reproduction ledger (GAT, GATv2, GCN, MLP on every dataset)",
@@ -101,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 _FLAGS = {"max_epochs": "--epochs", "checkpoint_every": "--checkpoint-every",
           "weight_decay": "--weight-decay", "lr": "--lr", "patience": "--patience",
           "stacked": "--stacked", "bf16": "--bf16", "compile": "--compile",
-          "checkpoint": "--checkpoint"}
+          "checkpoint": "--checkpoint", "fanouts": "--fanouts", "batch_size": "--batch-size"}
 
 
 @contextmanager
@@ -132,6 +138,17 @@ def _machine(device: str, threads: int | None):
         raise UsageError(str(exc)) from exc
 
 
+def _fanouts(text: str | None) -> list[int] | None:
+    """``--fanouts 10,10`` as ``[10, 10]``; UsageError for anything but comma-separated ints."""
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--fanouts must be comma-separated ints, one per layer (e.g. 10,10; "
+                         f"-1 = all), got {text!r}") from None
+
+
 def _train(args: argparse.Namespace) -> int:
     from gattut.data import ChecksumError, DataNotFoundError
     from gattut.train.registry import load_dataset
@@ -151,6 +168,7 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError(f"--seed-start must be >= 0, got {args.seed_start}")
     if args.resume and not args.checkpoint:
         raise UsageError("--resume needs --checkpoint FILE")
+    fanouts = _fanouts(args.fanouts)
     device = _machine(args.device, args.threads)
     seeds = list(range(args.seed_start, args.seed_start + args.seeds))
     chosen = {"max_epochs": args.epochs, "patience": args.patience, "lr": args.lr,
@@ -161,7 +179,8 @@ def _train(args: argparse.Namespace) -> int:
                     resume=args.resume, progress=not args.no_progress)
     # Everything that can be refused is refused here, before any data is read.
     with _as_usage(flags=True):
-        model, dataset, _ = check_run(args.model, args.dataset, seeds, args.stacked, **settings)
+        model, dataset, _ = check_run(args.model, args.dataset, seeds, args.stacked, fanouts,
+                                      args.batch_size, **settings)
     with _as_usage():
         if args.json:
             check_output_file(args.json, "--json")
@@ -173,7 +192,8 @@ def _train(args: argparse.Namespace) -> int:
         check_checkpoints(model, dataset, data, seeds, args.checkpoint, args.resume)
 
     results = run_seeds(model, dataset, seeds, data, stacked=args.stacked,
-                        on_result=lambda r, n: print(describe(r, n), flush=True), **settings)
+                        on_result=lambda r, n: print(describe(r, n), flush=True),
+                        fanouts=fanouts, batch_size=args.batch_size, **settings)
     summary = summarize(results)
     unit = "%" if summary["metric"] == "accuracy" else ""
     at_once = f" of {min(args.stacked, len(seeds))} seeds at once" if args.stacked > 1 else ""

@@ -63,7 +63,7 @@ def check_minibatch(fanouts: Sequence[int], batch_size: int, num_layers: int | N
     fanouts = check_fanouts(fanouts, "fanouts")
     if num_layers is not None and len(fanouts) != num_layers:
         raise ValueError(f"{where}: fanouts needs one value per layer: the model has {num_layers} "
-                         f"layers, got {len(fanouts)} fanouts {fanouts}")
+                         f"layers, got {fanouts} ({len(fanouts)} values)")
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"{where}: batch_size must be an int >= 1 (nodes per step), got "
                          f"{batch_size!r}")

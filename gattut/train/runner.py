@@ -20,14 +20,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from gattut.train.checkpoint import load_checkpoint
 from gattut.train.loop import TrainConfig, TrainResult, fit_inductive, fit_transductive
+from gattut.train.minibatch import check_minibatch, fit_minibatch
 from gattut.train.registry import INDUCTIVE, build_model, check_pair, load_dataset, paper_config
 from gattut.train.seeds import NOT_STACKED, fit_stacked
 from gattut.train.stacked import stack_models
 from gattut.utils import set_seed
+
+_BATCH_SIZE = 512  # training nodes per mini-batch when fanouts are given without one
 
 __all__ = ["check_checkpoints", "check_output_file", "check_run", "checkpoint_for", "describe",
            "run_seeds", "summarize"]
@@ -42,10 +46,12 @@ def checkpoint_for(base: str | None, seed: int, many: bool) -> str | None:
 
 
 def check_run(model: str, dataset: str, seeds: Sequence[int], stacked: int = 1,
+              fanouts: Sequence[int] | None = None, batch_size: int | None = None,
               **settings: Any) -> tuple[str, str, TrainConfig]:
     """The checked names and the first seed's :class:`TrainConfig`; ValueError naming what is wrong.
 
-    ``settings`` are :class:`TrainConfig` fields that replace the paper's.
+    ``settings`` are :class:`TrainConfig` fields that replace the paper's;
+    ``fanouts`` and ``batch_size`` ask for mini-batch training (see :func:`run_seeds`).
     """
     m, d = check_pair(model, dataset)
     seeds = list(seeds)
@@ -63,6 +69,19 @@ def check_run(model: str, dataset: str, seeds: Sequence[int], stacked: int = 1,
             raise ValueError(f"stacked cannot be combined with {', '.join(clash)}")
         if d in INDUCTIVE:
             raise ValueError(f"stacked needs a one-graph dataset (cora, citeseer, pubmed, csbm), not {d}")
+    if fanouts is None and batch_size is not None:
+        raise ValueError("batch_size (nodes per mini-batch) needs fanouts")
+    if fanouts is not None:
+        if d in INDUCTIVE:
+            raise ValueError(f"fanouts (mini-batches) need a one-graph dataset (cora, citeseer, "
+                             f"pubmed, csbm), not {d}")
+        if stacked > 1 or config.compile:
+            raise ValueError(f"fanouts (mini-batches) cannot be combined with "
+                             f"{'stacked' if stacked > 1 else 'compile'}")
+        with torch.random.fork_rng(devices=[]):  # a tiny model, for its layer count only
+            layers = len(build_model(m, d, 1, 2).layer_names)
+        check_minibatch(fanouts, _BATCH_SIZE if batch_size is None else batch_size, layers,
+                        where=f"{m} on {d}")
     return m, d, config
 
 
@@ -110,6 +129,7 @@ def check_output_file(file: str | Path, what: str = "output file") -> None:
 
 def run_seeds(model: str, dataset: str, seeds: Sequence[int], data: Any = None, *,
               stacked: int = 1, on_result: Callable[[TrainResult, int], None] | None = None,
+              fanouts: Sequence[int] | None = None, batch_size: int | None = None,
               **settings: Any) -> list[TrainResult]:
     """Train ``model`` on ``dataset`` once per seed with the paper's protocol; one result a seed.
 
@@ -119,10 +139,13 @@ def run_seeds(model: str, dataset: str, seeds: Sequence[int], data: Any = None, 
         data: the loaded dataset (``load_dataset(dataset)`` when None).
         stacked: train this many seeds at a time as one stacked model.
         on_result: called with each result and the number of seeds trained with it.
+        fanouts: train on sampled mini-batches (:func:`~gattut.train.minibatch.fit_minibatch`)
+            with these fanouts, one per layer (``-1``: all neighbours); None: full batch.
+        batch_size: training nodes per mini-batch (default 512); only with ``fanouts``.
         settings: :class:`TrainConfig` fields that replace the paper's (``max_epochs=300``,
             ``device="cpu"``, ``checkpoint="run.pt"``: one file a seed, ``run.seedK.pt``).
     """
-    m, d, _ = check_run(model, dataset, seeds, stacked, **settings)
+    m, d, _ = check_run(model, dataset, seeds, stacked, fanouts, batch_size, **settings)
     data = load_dataset(d) if data is None else data
     seeds = list(seeds)
     check_checkpoints(m, d, data, seeds, settings.get("checkpoint"), settings.get("resume", False))
@@ -138,8 +161,12 @@ def run_seeds(model: str, dataset: str, seeds: Sequence[int], data: Any = None, 
             file = checkpoint_for(settings.get("checkpoint"), seed, len(seeds) > 1)
             config = paper_config(m, d, **{**settings, "seed": seed, "checkpoint": file})
             net = _build(m, d, data, seed)
-            done = [fit_inductive(net, *data, config) if isinstance(data, tuple)
-                    else fit_transductive(net, data, config)]
+            if fanouts is not None:
+                done = [fit_minibatch(net, data, config, fanouts=list(fanouts),
+                                      batch_size=batch_size or _BATCH_SIZE)]
+            else:
+                done = [fit_inductive(net, *data, config) if isinstance(data, tuple)
+                        else fit_transductive(net, data, config)]
         for result in done:
             if on_result is not None:
                 on_result(result, len(group))

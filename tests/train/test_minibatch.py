@@ -87,7 +87,7 @@ def test_paper_gcn_on_cora_trains_in_a_few_epochs(require_data):
 
 
 @pytest.mark.parametrize("kw, message", [
-    ({"fanouts": [5]}, "the model has 2 layers, got 1 fanouts"),
+    ({"fanouts": [5]}, "the model has 2 layers, got \\[5\\] \\(1 values\\)"),
     ({"fanouts": [5, 0]}, "fanouts must be >= 1 or -1"),
     ({"fanouts": [5, -3]}, "got -3"),
     ({"fanouts": [5, "a"]}, "fanouts must be ints"),
@@ -108,3 +108,19 @@ def test_refuses_models_it_cannot_batch_and_labels_out_of_range(tiny_graph):
     with pytest.raises(ValueError, match="label 2 is out of range"):
         fit_minibatch(GCN(8, 2), tiny_graph, _config(), fanouts=[2, 2], batch_size=4)
     assert check_minibatch([-1, 10], 1, 2) == [-1, 10]
+
+
+def test_run_seeds_takes_fanouts_and_a_batch_size(tiny_graph):
+    """The one run path: run_seeds(..., fanouts=, batch_size=) trains each seed on mini-batches."""
+    from gattut.train.runner import check_run, run_seeds
+
+    runs = run_seeds("gcn", "csbm", [0, 1], tiny_graph, fanouts=[5, 5], batch_size=8,
+                     max_epochs=3, device="cpu", progress=False)
+    assert [r.seed for r in runs] == [0, 1] and all(r.epochs_run == 3 for r in runs)
+    with pytest.raises(ValueError, match="batch_size .* needs fanouts"):
+        check_run("gcn", "csbm", [0], batch_size=8)
+    with pytest.raises(ValueError, match="cannot be combined with stacked"):
+        check_run("gcn", "csbm", [0], stacked=2, fanouts=[5, 5])
+    rng = torch.get_rng_state()
+    check_run("gat", "csbm", [0], fanouts=[5, 5])  # builds a tiny model for its layer count
+    assert torch.equal(torch.get_rng_state(), rng)  # without touching the caller's random stream
