@@ -7,6 +7,7 @@ module             idea
 ``loop``           :class:`TrainConfig`, :func:`fit_transductive` (Cora),
                    :func:`fit_inductive` (PPI), the paper's early stopping
 ``checkpoint``     atomic checkpoints that resume exactly and refuse other models
+``minibatch``      :func:`fit_minibatch`: sampled neighbourhoods, layer-wise evaluation
 ``stacked``        ``R`` seeds of one model run as one (``stack_models``)
 ``seeds``          :func:`fit_stacked`, the paper's protocol for ``R`` stacked seeds
 ``registry``       dataset and model names, the papers' settings for each
@@ -33,6 +34,7 @@ from gattut.train.loop import (
     make_optimizer,
 )
 from gattut.train.metrics import accuracy, f1_counts, micro_f1
+from gattut.train.minibatch import fit_minibatch
 
 __all__ = [
     "CheckpointMismatchError",
@@ -42,6 +44,7 @@ __all__ = [
     "accuracy",
     "f1_counts",
     "fit_inductive",
+    "fit_minibatch",
     "fit_transductive",
     "load_checkpoint",
     "make_optimizer",
