@@ -205,13 +205,17 @@ class NeighborSampler:
         num_nodes: ``N``.
         fanouts: one per layer, ``>= 1`` or ``-1``.
         replace: sample with replacement.
+        degree: each node's in-degree in the *whole* graph, self-loops not counted,
+            when ``edge_index`` is a piece of it (a partition with its halo, whose
+            outer nodes lack some edges); default: counted from ``edge_index``.
+            Blocks carry it for GCN's normalisation.
 
     Shapes:
         edge_index: (2, E); targets: (B,) -> blocks: list of L :class:`Block`.
     """
 
     def __init__(self, edge_index: Tensor, num_nodes: int, fanouts: Sequence[int], *,
-                 replace: bool = False):
+                 replace: bool = False, degree: Tensor | None = None):
         if not isinstance(num_nodes, int) or isinstance(num_nodes, bool) or num_nodes < 1:
             raise ValueError(f"NeighborSampler: num_nodes must be an int >= 1, got {num_nodes!r}")
         self.fanouts = check_fanouts(fanouts, "NeighborSampler: fanouts")
@@ -225,6 +229,11 @@ class NeighborSampler:
         torch.cumsum(torch.bincount(i, minlength=num_nodes), 0, out=self.rowptr[1:])
         # In-degree without self-loops, for GCN's normalisation on blocks.
         self.degree = torch.bincount(i[i != j], minlength=num_nodes)  # (N,)
+        if degree is not None:
+            if not isinstance(degree, Tensor) or tuple(degree.shape) != (num_nodes,):
+                raise ValueError(f"NeighborSampler: degree must have shape ({num_nodes},), got "
+                                 f"{tuple(getattr(degree, 'shape', ())) or type(degree).__name__}")
+            self.degree = degree.detach().cpu()
 
     @property
     def num_layers(self) -> int:
@@ -378,8 +387,7 @@ class NeighborLoader:
         state = np.random.SeedSequence([self.seed, self.epoch]).generate_state(1, np.uint64)[0]
         return torch.Generator().manual_seed(int(state) & (2**63 - 1))
 
-    def _batches(self) -> Iterator[MiniBatch]:
-        g = self._generator()
+    def _batches(self, g: torch.Generator) -> Iterator[MiniBatch]:
         n = self.nodes.shape[0]
         order = self.nodes[torch.randperm(n, generator=g)] if self.shuffle else self.nodes
         for k in range(len(self)):
@@ -387,12 +395,9 @@ class NeighborLoader:
             yield MiniBatch(self.sampler.sample(targets, g))
 
     def __iter__(self) -> Iterator[MiniBatch]:
-        batches = self._batches()
+        batches = self._batches(self._generator())  # this epoch's draws
         self.epoch += 1
-        if self.prefetch == 0:
-            yield from batches
-            return
-        yield from _prefetched(batches, self.prefetch)
+        return batches if self.prefetch == 0 else _prefetched(batches, self.prefetch)
 
 
 _DONE = object()

@@ -121,10 +121,21 @@ def test_loader_covers_nodes_once_per_epoch():
 def test_loader_set_epoch_repeats_an_epoch():
     edge_index, N = random_edges()
     loader = NeighborLoader(edge_index, N, torch.arange(N), [2], 8, seed=3)
-    loader.set_epoch(5)
-    one = [mb.n_id.tolist() for mb in loader]
-    loader.set_epoch(5)
-    assert [mb.n_id.tolist() for mb in loader] == one
+    passes = [[mb.n_id.tolist() for mb in loader] for _ in range(3)]  # epochs 0, 1, 2
+    loader.set_epoch(1)
+    assert [mb.n_id.tolist() for mb in loader] == passes[1]
+    assert [mb.n_id.tolist() for mb in loader] == passes[2]  # and counts on from there
+
+
+def test_degree_of_the_whole_graph_can_be_given():
+    """A partition with its halo samples from a piece of the graph but needs the whole degrees."""
+    edge_index, N = random_edges()
+    whole = torch.arange(N) + 100
+    sampler = NeighborSampler(edge_index, N, [3], degree=whole)
+    block = sampler.sample(torch.tensor([4, 8]))[0]
+    torch.testing.assert_close(block.degree, whole[block.src])
+    with pytest.raises(ValueError, match="degree must have shape \\(60,\\)"):
+        NeighborSampler(edge_index, N, [3], degree=whole[:5])
 
 
 def test_loader_stops_its_thread_when_the_consumer_stops():
