@@ -248,11 +248,8 @@ def key_attention(attention: DocumentAttention, documents: Documents) -> KeyAtte
             "attention must be a DocumentAttention (word, sentence), as the models return"
         )
     word, sentence = attention
-    N = len(documents)
-    if tuple(word.shape) != tuple(documents.tokens.shape) or tuple(sentence.shape) != (
-        N,
-        documents.tokens.shape[1],
-    ):
+    N, S, W = documents.tokens.shape
+    if tuple(word.shape) != (N, S, W) or tuple(sentence.shape) != (N, S):
         raise ValueError(
             f"attention of shapes word {tuple(word.shape)}, sentence {tuple(sentence.shape)} does "
             f"not match documents of shape {tuple(documents.tokens.shape)}"
