@@ -6,6 +6,7 @@ Examples::
     python -m gattut train --dataset citeseer --model gcn --device cpu --json out.json
     python -m gattut train --dataset cora --checkpoint runs/cora.pt --resume
     python -m gattut train --dataset pubmed --model gat --fanouts 10,10 --batch-size 512
+    torchrun --standalone --nproc-per-node 2 -m gattut train --dataset pubmed --fanouts 10,10
     python -m gattut reproduce --seeds 100 --out results/
     python -m gattut reproduce --fast
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -82,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
                             "first, comma-separated (e.g. 10,10; -1 = all)")
     train.add_argument("--batch-size", type=int, default=None,
                        help="training nodes per mini-batch (with --fanouts; default 512)")
+    train.add_argument("--backend", default="auto",
+                       help="under torchrun: auto (nccl on CUDA, gloo on CPU), gloo or nccl")
+    train.add_argument("--split", default="random", choices=("random", "metis"),
+                       help="under torchrun: how the processes share the training nodes "
+                            "(default random; metis: part by part)")
 
     rep = sub.add_parser(
         "reproduce", help="run the reproduction ledger (GAT, GATv2, GCN, MLP on every dataset)",
@@ -149,6 +156,24 @@ def _fanouts(text: str | None) -> list[int] | None:
                          f"-1 = all), got {text!r}") from None
 
 
+def _backend(args: argparse.Namespace, fanouts: list[int] | None, device) -> str | None:
+    """The torch.distributed backend when torchrun started this process, else None; UsageError
+    for what a data-parallel run cannot do (NCCL without GPUs, full-batch training)."""
+    from gattut.train.distributed import choose_backend, launched_by_torchrun
+
+    with _as_usage():
+        backend = choose_backend(args.backend, device)
+    if not launched_by_torchrun():
+        if args.backend != "auto" or args.split != "random":
+            raise UsageError("--backend and --split are for runs started by torchrun "
+                             "(RANK and WORLD_SIZE are not set)")
+        return None
+    if fanouts is None:
+        raise UsageError("under torchrun the processes train on mini-batches: add --fanouts "
+                         "(e.g. --fanouts 10,10) and --batch-size")
+    return backend
+
+
 def _train(args: argparse.Namespace) -> int:
     from gattut.data import ChecksumError, DataNotFoundError
     from gattut.train.registry import load_dataset
@@ -170,6 +195,7 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError("--resume needs --checkpoint FILE")
     fanouts = _fanouts(args.fanouts)
     device = _machine(args.device, args.threads)
+    backend = _backend(args, fanouts, device)
     seeds = list(range(args.seed_start, args.seed_start + args.seeds))
     chosen = {"max_epochs": args.epochs, "patience": args.patience, "lr": args.lr,
               "weight_decay": args.weight_decay}
@@ -190,10 +216,31 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError(f"dataset {dataset!r} is not available: {exc}") from exc
     with _as_usage():  # a checkpoint that exists without --resume, or cannot be resumed
         check_checkpoints(model, dataset, data, seeds, args.checkpoint, args.resume)
+    if backend is not None:  # one of several processes: join them, and only rank 0 prints
+        from gattut.train.distributed import init_distributed, shutdown
 
-    results = run_seeds(model, dataset, seeds, data, stacked=args.stacked,
-                        on_result=lambda r, n: print(describe(r, n), flush=True),
-                        fanouts=fanouts, batch_size=args.batch_size, **settings)
+        with _as_usage():
+            world = int(os.environ["WORLD_SIZE"])
+            if world > int(data.train_mask.sum()):
+                raise ValueError(f"world size {world} is larger than the training set "
+                                 f"({int(data.train_mask.sum())} training nodes in {dataset}); "
+                                 "start at most that many processes")
+            main_rank = init_distributed(backend, device).is_main
+    else:
+        main_rank, shutdown = True, (lambda: None)
+
+    def report(result, together: int) -> None:
+        if main_rank:
+            print(describe(result, together), flush=True)
+
+    try:
+        results = run_seeds(model, dataset, seeds, data, stacked=args.stacked, on_result=report,
+                            fanouts=fanouts, batch_size=args.batch_size, split=args.split,
+                            **settings)
+    finally:
+        shutdown()
+    if not main_rank:
+        return 0
     summary = summarize(results)
     unit = "%" if summary["metric"] == "accuracy" else ""
     at_once = f" of {min(args.stacked, len(seeds))} seeds at once" if args.stacked > 1 else ""

@@ -107,6 +107,43 @@ def test_one_line_exit_2_nothing_written(files, monkeypatch, capsys, args, words
     assert snapshot(files) == before
 
 
+NO_GPU = pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="NCCL has GPUs here")
+
+
+@pytest.mark.parametrize("world, args, words", [
+    (None, ["--backend", "gloo"], ["--backend and --split are for runs started by torchrun"]),
+    (None, ["--split", "metis"], ["--backend and --split are for runs started by torchrun"]),
+    (None, ["--backend", "mpi"], ["unknown backend 'mpi'"]),
+    (None, ["--split", "halves"], ["--split", "invalid choice: 'halves'"]),
+    pytest.param(None, ["--backend", "nccl"], ["backend nccl needs CUDA GPUs"], marks=NO_GPU),
+    pytest.param(2, ["--fanouts", "5,5", "--backend", "nccl"], ["backend nccl needs CUDA GPUs",
+                                                                "--backend gloo"], marks=NO_GPU),
+    (2, [], ["under torchrun the processes train on mini-batches: add --fanouts"]),
+    (31, ["--fanouts", "5,5"], ["world size 31 is larger than the training set",
+                                "30 training nodes in csbm"]),
+    (2, ["--fanouts", "5,5", "--batch-size", "0"], ["--batch-size must be an int >= 1"]),
+], ids=lambda v: " ".join(map(str, v)) if isinstance(v, list) else str(v))
+def test_distributed_errors_one_line_exit_2(files, monkeypatch, capsys, world, args, words):
+    """Under torchrun (its RANK and WORLD_SIZE set) or not: refused before any process joins a group."""
+    import torch.distributed as dist
+
+    monkeypatch.setattr(runner, "run_seeds", lambda *a, **k: pytest.fail("trained"))
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        monkeypatch.delenv(key, raising=False)
+    if world is not None:
+        monkeypatch.setenv("RANK", "0")
+        monkeypatch.setenv("WORLD_SIZE", str(world))
+    monkeypatch.chdir(files)
+    before = snapshot(files)
+    t = ["train", "--dataset", "csbm", "--model", "mlp", "--device", "cpu", "--no-progress"]
+    assert main(t + args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gattut: error: "), err
+    for word in words:
+        assert word in err[0], err[0]
+    assert snapshot(files) == before and not dist.is_initialized()
+
+
 def test_checksum_error_in_the_data(require_data, tmp_path, monkeypatch, capsys):
     """A data file whose sha256 is wrong: one line naming the file, nothing trained."""
     real = require_data("planetoid/ind.cora.x")

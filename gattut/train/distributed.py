@@ -160,6 +160,8 @@ def init_distributed(backend: str = "auto", device: str | torch.device = "auto",
         torch.cuda.set_device(where)
     else:
         where = torch.device("cpu") if str(device) in ("auto", "cpu") else torch.device(device)
+        if where.type == "cuda" and where.index is None:  # gloo between GPUs: one a process
+            where = torch.device("cuda", local_rank)
     if not dist.is_initialized():
         dist.init_process_group(name, init_method="env://", rank=rank, world_size=world_size)
     return DistContext(rank=rank, world_size=world_size, local_rank=local_rank, backend=name,

@@ -85,6 +85,11 @@ def check_run(model: str, dataset: str, seeds: Sequence[int], stacked: int = 1,
     return m, d, config
 
 
+def _in_process_group() -> bool:
+    """Whether this process is one rank of several (torchrun, or ``init_distributed``)."""
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
 def _first(data: Any) -> Any:
     return data[0][0] if isinstance(data, tuple) else data
 
@@ -130,7 +135,7 @@ def check_output_file(file: str | Path, what: str = "output file") -> None:
 def run_seeds(model: str, dataset: str, seeds: Sequence[int], data: Any = None, *,
               stacked: int = 1, on_result: Callable[[TrainResult, int], None] | None = None,
               fanouts: Sequence[int] | None = None, batch_size: int | None = None,
-              **settings: Any) -> list[TrainResult]:
+              split: str = "random", **settings: Any) -> list[TrainResult]:
     """Train ``model`` on ``dataset`` once per seed with the paper's protocol; one result a seed.
 
     Args:
@@ -142,6 +147,10 @@ def run_seeds(model: str, dataset: str, seeds: Sequence[int], data: Any = None, 
         fanouts: train on sampled mini-batches (:func:`~gattut.train.minibatch.fit_minibatch`)
             with these fanouts, one per layer (``-1``: all neighbours); None: full batch.
         batch_size: training nodes per mini-batch (default 512); only with ``fanouts``.
+            In a process group (``torchrun``), each rank trains on its share of the
+            training nodes with this batch size (:func:`~gattut.train.distributed.fit_distributed`).
+        split: in a process group, how the ranks share the training nodes: ``"random"``
+            or ``"metis"`` (part by part).
         settings: :class:`TrainConfig` fields that replace the paper's (``max_epochs=300``,
             ``device="cpu"``, ``checkpoint="run.pt"``: one file a seed, ``run.seedK.pt``).
     """
@@ -161,7 +170,12 @@ def run_seeds(model: str, dataset: str, seeds: Sequence[int], data: Any = None, 
             file = checkpoint_for(settings.get("checkpoint"), seed, len(seeds) > 1)
             config = paper_config(m, d, **{**settings, "seed": seed, "checkpoint": file})
             net = _build(m, d, data, seed)
-            if fanouts is not None:
+            if fanouts is not None and _in_process_group():  # under torchrun
+                from gattut.train.distributed import fit_distributed
+
+                done = [fit_distributed(net, data, config, fanouts=list(fanouts),
+                                        batch_size=batch_size or _BATCH_SIZE, split=split)]
+            elif fanouts is not None:
                 done = [fit_minibatch(net, data, config, fanouts=list(fanouts),
                                       batch_size=batch_size or _BATCH_SIZE)]
             else:

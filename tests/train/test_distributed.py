@@ -6,6 +6,12 @@ on a tiny graph; together they take well under a minute on two loaded cores.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -27,6 +33,8 @@ from gattut.train.distributed import (
 )
 from gattut.train.loop import TrainConfig, make_optimizer
 from gattut.utils import set_seed
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ----------------------------------------------------------------- no processes
@@ -239,3 +247,58 @@ def test_fit_distributed_keeps_the_ranks_identical_and_resumes_exactly(two_ranks
 def test_fit_distributed_needs_a_process_group():
     with pytest.raises(ValueError, match="no process group: start the processes with torchrun"):
         _fit(1)
+
+
+# ----------------------------------------------------------------- torchrun
+_SCRIPT = '''
+import sys
+import torch
+sys.path.insert(0, {tests!r})
+from train.test_distributed import _ddp_steps
+from gattut.__main__ import main
+from gattut.train.distributed import init_distributed
+
+ctx = init_distributed("gloo", "cpu")
+torch.save(_ddp_steps(ctx.rank, ctx.world_size, [-1, -1]), {out!r} + f"/rank{{ctx.rank}}.pt")
+sys.exit(main(sys.argv[1:]))  # the command line joins the same group
+'''
+
+CLI = ["train", "--dataset", "csbm", "--model", "gat", "--fanouts", "4,4", "--batch-size", "8",
+       "--device", "cpu", "--no-progress"]
+
+
+def _torchrun(*args, cwd):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "torch.distributed.run", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_torchrun_agents_as_two_nodes_agree_with_one_process_then_torchrun_resumes(tmp_path):
+    script = tmp_path / "two_nodes.py"
+    script.write_text(_SCRIPT.format(tests=str(ROOT / "tests"), out=str(tmp_path)))
+    port = free_port()
+    agents = [_torchrun("--nnodes", "2", "--nproc-per-node", "1", "--node-rank", str(node),
+                        "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}",
+                        "--rdzv-id", "gattut-test", str(script), *CLI, "--epochs", "2",
+                        "--checkpoint", "run.pt", "--json", "two.json", cwd=tmp_path)
+              for node in (0, 1)]
+    outs = [a.communicate(timeout=240) for a in agents]
+    assert [a.returncode for a in agents] == [0, 0], [err[-3000:] for _, err in outs]
+    # Both ranks took the steps one process takes on the whole batches.
+    whole = _one_process([-1, -1], 2, whole=True)
+    for rank in (0, 1):
+        state = torch.load(tmp_path / f"rank{rank}.pt")
+        for name, value in whole.items():
+            torch.testing.assert_close(state[name], value, rtol=1e-6, atol=1e-6)
+    # The command line ran on both; rank 0 alone printed and wrote the checkpoint.
+    summaries = [out.count("csbm gat: test accuracy") for out, _ in outs]
+    assert sorted(summaries) == [0, 1]
+    assert (tmp_path / "run.pt").is_file() and json.loads((tmp_path / "two.json").read_text())[
+        "runs"][0]["epochs_run"] == 2
+    # torchrun -m gattut on one machine continues the two-node run from rank 0's checkpoint.
+    one = _torchrun("--standalone", "--nproc-per-node", "2", "-m", "gattut", *CLI, "--epochs", "4",
+                    "--checkpoint", "run.pt", "--resume", "--json", "resumed.json", cwd=tmp_path)
+    out, err = one.communicate(timeout=240)
+    assert one.returncode == 0, err[-3000:]
+    assert out.count("csbm gat: test accuracy") == 1
+    assert json.loads((tmp_path / "resumed.json").read_text())["runs"][0]["epochs_run"] == 4
