@@ -5,6 +5,10 @@ Every model is called as ``model(x, edge_index)`` (the PyG convention; for a
 returns logits: ``(N, C)`` per node, to be fed to ``cross_entropy`` (one
 class) or ``binary_cross_entropy_with_logits`` (PPI's 121 labels).
 
+The layer sequences (GAT, GATv2, GCN, MLP) also run on a mini-batch's
+sampled blocks, ``model(x[blocks[0].src], blocks)`` (see
+:meth:`LayerSequence.forward_blocks` and :mod:`gattut.graph.sampling`).
+
 ``x`` may be dense or sparse (CSR/COO). Input dropout then drops the stored
 values only, which has the same distribution as dense dropout (see
 :mod:`gattut.graph.features`) and makes the paper's Cora model several times

@@ -102,7 +102,7 @@ def first_rows(x: Tensor, n: int) -> Tensor:
     return gather_rows(x, torch.arange(n, device=x.device))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tensors: compare by identity
 class Block:
     """One layer's sampled computation graph: a bipartite graph from sources to targets.
 
@@ -158,7 +158,7 @@ class Block:
         return f"Block(num_src={self.num_src}, n_dst={self.n_dst}, num_edges={self.edge_index.shape[1]})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tensors: compare by identity
 class MiniBatch:
     """One batch's blocks, input layer first: ``blocks[k]`` feeds layer ``k`` of the model.
 
