@@ -8,6 +8,8 @@ module             idea
                    :func:`fit_inductive` (PPI), the paper's early stopping
 ``checkpoint``     atomic checkpoints that resume exactly and refuse other models
 ``minibatch``      :func:`fit_minibatch`: sampled neighbourhoods, layer-wise evaluation
+``distributed``    :func:`fit_distributed`: data-parallel on many processes (DDP,
+                   ``torchrun``; gloo or NCCL), :func:`train_on_processes`
 ``stacked``        ``R`` seeds of one model run as one (``stack_models``)
 ``seeds``          :func:`fit_stacked`, the paper's protocol for ``R`` stacked seeds
 ``registry``       dataset and model names, the papers' settings for each
@@ -25,6 +27,7 @@ from gattut.train.checkpoint import (
     model_signature,
     save_checkpoint,
 )
+from gattut.train.distributed import fit_distributed, init_distributed, train_on_processes
 from gattut.train.loop import (
     EarlyStopping,
     TrainConfig,
@@ -43,12 +46,15 @@ __all__ = [
     "TrainResult",
     "accuracy",
     "f1_counts",
+    "fit_distributed",
     "fit_inductive",
     "fit_minibatch",
     "fit_transductive",
+    "init_distributed",
     "load_checkpoint",
     "make_optimizer",
     "micro_f1",
     "model_signature",
     "save_checkpoint",
+    "train_on_processes",
 ]
