@@ -29,10 +29,12 @@ CPU processes and NCCL for GPUs, one GPU a process (``cuda:LOCAL_RANK``)::
 Every rank runs the same number of steps (an all-reduce needs every rank):
 the training nodes are cut into ``W`` shares of equal size
 (:func:`split_nodes`, at random; :func:`split_by_parts`, part by part after a
-METIS partition, so that each rank's targets lie close together). A rank
-draws its batches from its own seeded stream (:func:`rank_seed`).
-Checkpoints are written by rank 0 only; every rank reads the same file to
-resume.
+METIS partition, so that each rank's targets lie close together). Each
+rank shuffles and samples its own share; the loader's generator is seeded
+by the run's seed and epoch, the same numbers on every rank applied to
+different nodes, while dropout draws from a stream of the rank's own
+(:func:`rank_seed`). Checkpoints are written by rank 0 only; every rank
+reads the same file to resume.
 
 :func:`run_processes` starts ``W`` processes on this machine from Python
 (a notebook, a test) with gloo on a free port of 127.0.0.1, and returns what
