@@ -8,7 +8,7 @@ See :mod:`gattut.data.fetch` for how files are found and checked.
 
 from gattut.data.corpus import Batch, ParallelCorpus, pad_batch
 from gattut.data.dates import load_dates
-from gattut.data.documents import Documents, make_documents
+from gattut.data.documents import make_documents
 from gattut.data.fetch import (
     ENV_VAR,
     OFFLINE_VAR,
@@ -40,7 +40,6 @@ __all__ = [
     "UNK_ID",
     "Vocab",
     "pad_batch",
-    "Documents",
     "make_documents",
     "ENV_VAR",
     "PLANETOID_NAMES",

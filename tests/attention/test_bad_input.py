@@ -153,6 +153,12 @@ CASES = [
      "d_head must be a positive even number, got 5"),
     ("RotaryEmbedding", lambda: _call(A.RotaryEmbedding(4), r(2, 3, 4), torch.arange(5)),
      ValueError, r"positions of shape \(5,\) does not broadcast.*\(2, 3\)"),
+    ("AttentionPooling", lambda: (lambda: A.AttentionPooling(4, 0), []), ValueError,
+     "d_attn must be a positive int, got 0"),
+    ("AttentionPooling", lambda: _call(A.AttentionPooling(4, 3), r(2, 5, 4), ones(2, 6)),
+     ValueError, r"mask of shape \(2, 6\) does not broadcast.*\(2, 5\)"),
+    ("AttentionPooling", lambda: _call(A.AttentionPooling(4, 3), r(2, 5, 4, dtype=torch.float64)),
+     ValueError, "dtypes differ: h torch.float64, context torch.float32"),
 ]  # fmt: skip
 
 

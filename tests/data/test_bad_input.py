@@ -138,6 +138,10 @@ CASES = [
      ValueError, "must be a relative path with / separators"),
     ("RemoteFile", None, lambda root: D.RemoteFile("x/y", "0" * 64, "file:///etc/passwd"),
      ValueError, "url must be an http"),
+    ("make_documents", None, lambda root: D.make_documents(10, sentences=(0, 3)), ValueError,
+     "allows zero sentences"),
+    ("make_documents", None, lambda root: D.make_documents(10, words=(0, 4)), ValueError,
+     "allows an empty sentence"),
 ]  # fmt: skip
 
 # Exported names that take no input to get wrong (constants, exceptions, results, the two
