@@ -294,15 +294,19 @@ class NeighborSampler:
             pos = start[seg] + (draw * deg[seg]).long().clamp_(max=deg[seg] - 1)
         else:
             pos, seg = self._all_edges(start, deg)
+            # A target with at most `fanout` edges keeps them all; the others draw.
+            many = deg > fanout  # (n,)
+            draw = many[seg]  # (E_c,)
+            keep_pos, keep_seg, pos, seg = pos[~draw], seg[~draw], pos[draw], seg[draw]
             # A random key per candidate; sorting by key, then stably by target, leaves each
             # target's edges in a uniformly random order. Keep the first `fanout` of each.
-            key = torch.rand(pos.shape[0], generator=generator, dtype=torch.float64)  # (E_c,)
+            key = torch.rand(pos.shape[0], generator=generator, dtype=torch.float64)  # (E_d,)
             by_key = torch.argsort(key)
-            order = by_key[torch.sort(seg[by_key], stable=True).indices]  # (E_c,)
+            order = by_key[torch.sort(seg[by_key], stable=True).indices]  # (E_d,)
             pos, seg = pos[order], seg[order]
-            rank = torch.arange(pos.shape[0]) - _exclusive_cumsum(deg)[seg]  # place in the target
-            keep = rank < fanout
-            pos, seg = pos[keep], seg[keep]  # (E_b,)
+            first = _exclusive_cumsum(torch.where(many, deg, 0))  # (n,): where each one starts
+            chosen = torch.arange(pos.shape[0]) - first[seg] < fanout  # place in the target
+            pos, seg = torch.cat([keep_pos, pos[chosen]]), torch.cat([keep_seg, seg[chosen]])
         return self._relabel(dst, self.col[pos], seg)
 
     @staticmethod

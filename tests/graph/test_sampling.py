@@ -72,23 +72,29 @@ def test_fanout_minus_one_keeps_every_edge_once():
     assert got == sorted(map(tuple, edge_index.t().tolist()))  # duplicates kept, as in the graph
 
 
-def test_uniform_without_replacement_on_a_star():
-    """Node 0 receives from 1..10; keep 3 a draw. Each leaf should be kept 3/10 of the time."""
+def test_uniform_without_replacement_on_stars():
+    """Two stars sampled together (keep 3 a draw): node 0 receives from 1..10, node 11 from
+    12..17; node 18 receives from 1 and 2 only and keeps both. Each leaf of a star should be
+    kept 3/10 and 3/6 of the time: chi-square tests of the counts."""
     stats = pytest.importorskip("scipy.stats")
-    leaves = 10
-    edge_index = torch.stack([torch.arange(1, leaves + 1), torch.zeros(leaves, dtype=torch.long)])
-    sampler = NeighborSampler(edge_index, leaves + 1, [3])
+    star_a = torch.stack([torch.arange(1, 11), torch.zeros(10, dtype=torch.long)])
+    star_b = torch.stack([torch.arange(12, 18), torch.full((6,), 11)])
+    small = torch.tensor([[1, 2], [18, 18]])
+    sampler = NeighborSampler(torch.cat([star_a, small, star_b], 1), 19, [3])
     g = torch.Generator().manual_seed(0)
-    counts = torch.zeros(leaves + 1)
-    draws = 2000
+    counts = torch.zeros(19)
+    draws = 1000
     for _ in range(draws):
-        block = sampler.sample(torch.tensor([0]), g)[0]
-        chosen = block.src[block.edge_index[0]]
-        assert chosen.unique().numel() == 3  # without replacement: three different leaves
-        counts[chosen] += 1
-    observed = counts[1:].numpy()
-    _, p = stats.chisquare(observed, [draws * 3 / leaves] * leaves)
-    assert p > 1e-3, (observed, p)
+        block = sampler.sample(torch.tensor([18, 0, 11]), g)[0]
+        j, i = block.src[block.edge_index[0]], block.dst[block.edge_index[1]]
+        for target, kept in ((0, 3), (11, 3), (18, 2)):
+            mine = j[i == target]
+            assert mine.unique().numel() == mine.numel() == kept  # no leaf twice
+        counts[j[i != 18]] += 1
+    for leaves in (range(1, 11), range(12, 18)):
+        observed = counts[list(leaves)].numpy()
+        _, p = stats.chisquare(observed, [draws * 3 / len(leaves)] * len(leaves))
+        assert p > 1e-3, (observed, p)
 
 
 def test_same_seed_same_batches_and_epochs_differ():
