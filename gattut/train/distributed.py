@@ -450,6 +450,7 @@ def run_processes(fn: Callable[..., Any], world_size: int = 2, args: tuple = (),
     with tempfile.TemporaryDirectory(prefix="gattut-ranks-") as out:
         mp.spawn(_worker, args=(fn, world_size, free_port(), threads, out, tuple(args)),
                  nprocs=world_size, join=True)
+        # Files this call's own processes wrote into its private folder: any picklable result.
         return [torch.load(Path(out) / f"rank{r}.pt", weights_only=False)
                 for r in range(world_size)]
 
@@ -490,5 +491,7 @@ def train_on_processes(model: str, dataset: str, world_size: int = 2, *, fanouts
 
     check_pair(model, dataset)
     fanouts = check_minibatch(fanouts, batch_size, None, where="train_on_processes")
+    if isinstance(world_size, bool) or not isinstance(world_size, int) or world_size < 1:
+        raise ValueError(f"train_on_processes: world_size must be an int >= 1, got {world_size!r}")
     return run_processes(_train_worker, world_size, (model, dataset, graph, seed, fanouts,
                                                      batch_size, split, settings), threads=threads)

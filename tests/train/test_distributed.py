@@ -21,6 +21,7 @@ from gattut.graph.models import GAT
 from gattut.graph.sampling import NeighborSampler
 from gattut.train.distributed import (
     DistContext,
+    _train_worker,
     choose_backend,
     fit_distributed,
     free_port,
@@ -30,6 +31,7 @@ from gattut.train.distributed import (
     run_processes,
     split_by_parts,
     split_nodes,
+    train_on_processes,
 )
 from gattut.train.loop import TrainConfig, make_optimizer
 from gattut.utils import set_seed
@@ -191,7 +193,11 @@ def _all(rank: int, world_size: int, folder: str):
     _fit(2, checkpoint=file, checkpoint_every=1)
     resumed = _fit(4, checkpoint=file, checkpoint_every=1, resume=True)
     metis = _fit(2, split="metis")
-    return {"context": context, "ddp": ddp, "whole": whole, "resumed": resumed, "metis": metis}
+    # What train_on_processes runs in each process (here in processes started already).
+    paper = _train_worker(rank, world_size, "gcn", "csbm", None, 0, [3, 3], 8, "random",
+                          {"max_epochs": 2})
+    return {"context": context, "ddp": ddp, "whole": whole, "resumed": resumed, "metis": metis,
+            "paper": paper}
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +248,25 @@ def test_fit_distributed_keeps_the_ranks_identical_and_resumes_exactly(two_ranks
         assert resumed.history["train_loss"][2:] == whole.history["train_loss"][2:]
         assert resumed.history["train_loss"][:2] == two_ranks[0]["whole"][0].history["train_loss"][:2]
     assert two_ranks[0]["files"] == ["run.pt"]  # rank 0's checkpoint, nothing else
+
+
+def test_the_paper_model_trained_by_each_rank_of_train_on_processes(two_ranks):
+    (r0, w0), (r1, w1) = two_ranks[0]["paper"], two_ranks[1]["paper"]
+    assert r0["epochs_run"] == 2 and r0["test_metric"] == r1["test_metric"]
+    assert w0.keys() == w1.keys() and all(torch.equal(w0[k], w1[k]) for k in w0)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"model": "gin"}, "unknown model 'gin'"),
+    ({"fanouts": [3, 0]}, "fanouts must be >= 1 or -1"),
+    ({"batch_size": 0}, "batch_size must be an int >= 1"),
+    ({"world_size": 0}, "world_size must be an int >= 1, got 0"),
+])
+def test_train_on_processes_refuses_bad_settings_before_starting_any(kw, match):
+    args = {"model": "gcn", "dataset": "csbm", "world_size": 2, "fanouts": [3, 3],
+            "batch_size": 8, **kw}
+    with pytest.raises(ValueError, match=match):
+        train_on_processes(**args)
 
 
 def test_fit_distributed_needs_a_process_group():
