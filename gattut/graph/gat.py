@@ -47,6 +47,19 @@ def glorot_(param: Tensor) -> Tensor:
         return param.uniform_(-bound, bound)
 
 
+def _leading_rows(a: Tensor, b: Tensor) -> bool:
+    """Whether ``a`` is a view of the first rows of ``b`` (dense, or CSR sharing its arrays)."""
+    if a.layout != b.layout or a.shape[1:] != b.shape[1:] or a.shape[0] > b.shape[0]:
+        return False
+    if a.layout == torch.strided:
+        return a.data_ptr() == b.data_ptr() and a.stride() == b.stride()
+    if a.layout == torch.sparse_csr:
+        pairs = ((a.crow_indices(), b.crow_indices()), (a.col_indices(), b.col_indices()),
+                 (a.values(), b.values()))
+        return all(p.data_ptr() == q.data_ptr() for p, q in pairs)
+    return False
+
+
 class GATConv(GraphLayer, nn.Module):
     """Multi-head graph attention, sparse (edge-list) implementation.
 
@@ -176,8 +189,12 @@ class GATConv(GraphLayer, nn.Module):
         edges = self.prepared(edge_index, x_src.shape[0], x_dst.shape[0], self.aggregation == "sparse")
         # 1) project: z_i = W h_i, one C-wide vector per head (targets: their own W if asked).
         z_src = self._project(x_src, (self.lin or self.lin_src).weight)  # (N_src, H, C)
-        z_dst = (z_src if x_dst is x_src and self.lin is not None
-                 else self._project(x_dst, (self.lin or self.lin_dst).weight))  # (N_dst, H, C)
+        if self.lin is not None and (x_dst is x_src or _leading_rows(x_dst, x_src)):
+            # One node set, or a sampled block's targets (the first sources): one projection,
+            # so a target's own row shares its per-head input-dropout mask, as on one graph.
+            z_dst = z_src[:x_dst.shape[0]]  # (N_dst, H, C)
+        else:
+            z_dst = self._project(x_dst, (self.lin or self.lin_dst).weight)  # (N_dst, H, C)
         # 2)-4) score each edge, edge softmax over the edges into i, aggregate.
         out, alpha = gat_attention(z_src, z_dst, self.att_src, self.att_dst, edges,
                                    att_bias=self.att_bias, negative_slope=self.negative_slope,

@@ -92,11 +92,18 @@ def gather_rows(x: Tensor, index: Tensor) -> Tensor:
 
 
 def first_rows(x: Tensor, n: int) -> Tensor:
-    """The first ``n`` rows of dense or sparse features (a view when dense): a block's targets.
+    """The first ``n`` rows of dense or sparse features (a view when dense or CSR): a block's targets.
 
     Shapes:
         x: (N, F) -> (n, F).
     """
+    if x.layout == torch.sparse_csr:
+        # The first n rows' entries are the first crow[n] entries: views, no copy.
+        crow, nnz = x.crow_indices(), int(x.crow_indices()[n])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # CSR support calls itself "beta"
+            return torch.sparse_csr_tensor(crow[:n + 1], x.col_indices()[:nnz], x.values()[:nnz],
+                                           (n, x.shape[1]), check_invariants=False)
     if not is_sparse(x):
         return x[:n]
     return gather_rows(x, torch.arange(n, device=x.device))

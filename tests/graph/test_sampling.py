@@ -264,3 +264,19 @@ def test_models_refuse_the_wrong_number_of_blocks():
     no_degree = Block(blocks[1].src, blocks[1].n_dst, blocks[1].edge_index)
     with pytest.raises(ValueError, match="degree"):
         gcn.conv1.forward_block(torch.randn(no_degree.num_src, 8), no_degree)
+
+
+@pytest.mark.parametrize("cls", [GAT, GATv2, GCN, MLP])
+def test_training_mode_draws_the_full_batch_dropout(cls):
+    """Fanout -1, all nodes as targets in order: with dropout on, the same seed gives the same
+    output as the full graph. A block's targets share their projection with their source rows
+    (GAT's per-head input dropout draws one mask per node, as on the whole graph)."""
+    edge_index, N = random_edges()
+    torch.manual_seed(0)
+    model = cls(8, 3, **({"original": True} if cls is GAT else {})).double().train()
+    x = (torch.randn(N, 8, dtype=torch.float64) * (torch.rand(N, 8) < 0.5)).to_sparse_csr()
+    blocks = NeighborSampler(edge_index, N, [-1, -1]).sample(torch.arange(N))
+    torch.manual_seed(1)
+    full = model(x, edge_index)
+    torch.manual_seed(1)
+    torch.testing.assert_close(model(gather_rows(x, blocks[0].src), blocks), full)
