@@ -38,10 +38,10 @@ from __future__ import annotations
 import base64
 import html
 import io
-import itertools
 import json
 import math
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -54,8 +54,6 @@ DIGITS = 3
 MAX_DATA_BYTES = 500_000
 #: plotly.js as the book serves it (see tools/copy_plotlyjs.py and _config.yml).
 PLOTLYJS_STATIC = "plotly/plotly.min.js"
-
-_ids = itertools.count()
 
 # The behaviour shared by every explorer, defined once per page (the first explorer
 # defines it; later ones find it). Kept small: plotly does the drawing, this only
@@ -212,13 +210,14 @@ class Explorer:
         self.spec = spec
         self.png = png
         self.title = title
-        self.id = f"gattut-explorer-{next(_ids)}"
+        # Unique across chapters: the single-page book (the PDF) holds them all.
+        self.id = f"gattut-explorer-{uuid.uuid4().hex[:12]}"
 
     def data_json(self) -> str:
         """The JSON the page embeds for this explorer (figure, read-out data)."""
         spec = {**self.spec, "figure": self.figure.to_plotly_json(),
-                "config": {"responsive": True, "displaylogo": False,
-                           "modeBarButtonsToRemove": ["toImage", "lasso2d", "select2d"]}}  # fmt: skip
+                # Nothing to zoom or export: no mode bar over the tokens.
+                "config": {"responsive": True, "displayModeBar": False}}  # fmt: skip
         text = json.dumps(spec, separators=(",", ":"), cls=_Encoder)
         if len(text) > MAX_DATA_BYTES:
             raise ValueError(
@@ -248,7 +247,12 @@ class Explorer:
             f'<script type="application/json" id="{self.id}-spec">{self.data_json()}</script>'
             f"<script>{_SCRIPT}\n(function () {{\n"
             f"  const go = () => window.Plotly && {start};\n"
-            "  if (window.Plotly) go(); else window.addEventListener('load', go);\n"
+            # plotly.js may still be loading (Colab's script tag): look again for 10 s.
+            "  if (window.Plotly) { go(); return; }\n"
+            "  let tries = 0;\n"
+            "  const wait = setInterval(() => {\n"
+            "    if (window.Plotly || ++tries > 100) { clearInterval(wait); go(); }\n"
+            "  }, 100);\n"
             "})();</script></div>"
         )
 
@@ -263,6 +267,9 @@ class Explorer:
 
         bundle = {
             "text/html": self.to_html(plotlyjs),
+            # The static picture as its own image too: tools that keep only images
+            # (nbconvert to PDF, a figure count of the executed notebook) still see it.
+            "image/png": self.png,
             "text/plain": f"<Explorer: {self.title}>",
         }
         if not colab:
@@ -304,7 +311,9 @@ def _rows_figure(go, weights: np.ndarray, sources: list[str], targets: list[str]
     strip = go.Scatter(
         x=list(range(S)), y=[0] * S, mode="markers+text", text=sources,
         textposition="middle center", textfont={"size": 11},
-        marker={"symbol": "square", "size": cell, "color": [0.0] * S, "colorscale": "Reds",
+        # White to a light red: the token stays readable on its box at any weight.
+        marker={"symbol": "square", "size": cell, "color": [0.0] * S,
+                "colorscale": [[0, "#ffffff"], [1, "#f7845e"]],
                 "cmin": 0, "cmax": 1, "line": {"width": 1, "color": "#999"}},
         customdata=[0.0] * S, hovertemplate="%{text}: %{customdata:.3f}<extra></extra>",
         xaxis="x", yaxis="y2", name="sources",

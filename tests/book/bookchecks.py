@@ -106,8 +106,11 @@ def missing_figures(notebook: dict, name: str = "notebook") -> list[str]:
 
 
 def page_images(html: str) -> int:
-    """Images of cell outputs on a built page (myst-nb writes them under ``_images/``)."""
-    return len(re.findall(r"<img\b[^>]*\bsrc=\"[^\"]*_images/", html))
+    """Images of cell outputs on a built page (myst-nb writes them under ``_images/``;
+    an attention explorer carries its static picture inline, for print)."""
+    return len(re.findall(r"<img\b[^>]*\bsrc=\"[^\"]*_images/", html)) + len(
+        re.findall(r"<img\b[^>]*\bclass=\"gattut-explorer-static\"", html)
+    )
 
 
 def too_few_page_images(html: str, expected: int, name: str = "page") -> list[str]:

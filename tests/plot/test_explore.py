@@ -127,7 +127,8 @@ def test_mimebundle_for_jupyter_and_colab(monkeypatch):
     explorer = explore_alignment(_rows(2, 3), list("abc"), list("xy"))
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     bundle = explorer._repr_mimebundle_()
-    assert set(bundle) == {"text/html", "text/plain", "application/vnd.plotly.v1+json"}
+    assert set(bundle) == {"text/html", "image/png", "text/plain", "application/vnd.plotly.v1+json"}
+    assert bundle["image/png"] == explorer.png and explorer.png in bundle["text/html"]
     assert "cdn.plot.ly" not in bundle["text/html"]
     monkeypatch.setitem(sys.modules, "google.colab", object())
     colab = explorer._repr_mimebundle_()
