@@ -26,15 +26,16 @@ CPU processes and NCCL for GPUs, one GPU a process (``cuda:LOCAL_RANK``)::
     torchrun --nnodes 2 --nproc-per-node 8 --node-rank 0 --rdzv-backend c10d \\
         --rdzv-endpoint HOST0:29500 --rdzv-id run1 -m gattut train ...
 
-Every rank runs the same number of steps (an all-reduce needs every rank):
-the training nodes are cut into ``W`` shares of equal size
-(:func:`split_nodes`, at random; :func:`split_by_parts`, part by part after a
-METIS partition, so that each rank's targets lie close together). Each
-rank shuffles and samples its own share; the loader's generator is seeded
-by the run's seed and epoch, the same numbers on every rank applied to
-different nodes, while dropout draws from a stream of the rank's own
-(:func:`rank_seed`). Checkpoints are written by rank 0 only; every rank
-reads the same file to resume.
+The graph is cut into ``W`` parts (METIS, or at random), and rank ``r``
+holds part ``r`` and its training share with their ``L``-hop halo, nothing
+more: its sampled batches and its exact evaluation read only those nodes
+(:class:`~gattut.graph.partition.Part`). Every rank runs the same number of
+steps (an all-reduce needs every rank): the training nodes are ordered part
+by part and cut into ``W`` equal shares (:func:`split_by_parts`). Each rank
+samples from its own seeded stream, and its dropout draws from another
+(:func:`rank_seed`). Validation losses and hits are summed over the ranks,
+so every rank sees the whole graph's numbers and stops at the same epoch.
+Checkpoints are written by rank 0 only; every rank resumes from that file.
 
 :func:`run_processes` starts ``W`` processes on this machine from Python
 (a notebook, a test) with gloo on a free port of 127.0.0.1, and returns what
@@ -47,6 +48,7 @@ import os
 import socket
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -57,7 +59,9 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from gattut.data.graph import Graph
+from gattut.graph.partition import Part
 from gattut.train.loop import TrainConfig, TrainResult
+from gattut.train.metrics import f1_counts, micro_f1
 
 __all__ = [
     "DistContext",
@@ -275,57 +279,63 @@ def rank_seed(seed: int, rank: int) -> int:
 
 
 # ----------------------------------------------------------------- training
-class _RankStreams(nn.Module):
-    """A DDP model whose dropout draws from this rank's own stream; every rank's global one stays in step.
+@contextmanager
+def _own_stream(rank: int, device: torch.device):
+    """Run the block with this rank's own random stream; every rank's global one stays in step.
 
-    Each forward pass takes one number from the global torch generator (the
-    same number on every rank: the loop seeds and checkpoints that generator
-    identically everywhere) and runs the model with the generator reseeded
-    by ``rank_seed(number, rank)``, restoring it after. So ranks drop out
-    different units, and the global generator, which rank 0 checkpoints for
-    all, is the same on every rank: a resumed run equals an uninterrupted one
-    on every rank.
+    One number is taken from the global torch generator (the same number on
+    every rank: the loop seeds and checkpoints that generator identically
+    everywhere), and the block runs with the generator reseeded by
+    ``rank_seed(number, rank)``, restored after. So ranks drop out different
+    units, and the global generator, which rank 0 checkpoints for all, stays
+    the same on every rank: a resumed run equals an uninterrupted one.
     """
-
-    def __init__(self, ddp: nn.Module, rank: int, device: torch.device):
-        super().__init__()
-        self.ddp, self.rank = ddp, rank
-        self._devices = [device] if device.type == "cuda" else []
-
-    @property
-    def module(self) -> nn.Module:
-        """The model itself (what :func:`fit_minibatch` evaluates and checkpoints)."""
-        return self.ddp.module
-
-    def forward(self, x: Tensor, blocks: Any) -> Tensor:
-        draw = int(torch.randint(0, 2**62, ()))  # (): the same on every rank
-        with torch.random.fork_rng(devices=self._devices):
-            torch.manual_seed(rank_seed(draw, self.rank))
-            return self.ddp(x, blocks)  # through DDP's forward: gradients are averaged
+    draw = int(torch.randint(0, 2**62, ()))  # (): the same on every rank
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(rank_seed(draw, rank))
+        yield
 
 
 def _broadcast(obj: Any, ctx: DistContext) -> Any:
-    """Rank 0's ``obj`` on every rank (pickled; for small things: a flag, a file, part ids)."""
+    """Rank 0's ``obj`` on every rank (pickled; for small things: a file, part ids)."""
     box = [obj if ctx.is_main else None]
     dist.broadcast_object_list(box, src=0)
     return box[0]
 
 
-def _share(graph: Graph, config: TrainConfig, ctx: DistContext, split: str) -> Tensor:
-    """This rank's training nodes: a random share, or a share of METIS parts (computed on rank 0)."""
-    train = graph.train_mask.nonzero().squeeze(1).cpu()
-    if split == "random":
-        return split_nodes(train, ctx.world_size, ctx.rank, seed=config.seed)
+def _holdings(graph: Graph, seed: int, ctx: DistContext, split: str,
+              num_hops: int) -> tuple[Part, Tensor, Tensor]:
+    """What this rank holds: its :class:`Part`, its training share and the nodes it scores.
+
+    Rank 0 partitions the graph into ``W`` parts (METIS, balanced in nodes and
+    training nodes, or at random) and sends the part ids to all. Rank ``r``
+    trains on an equal share of the training nodes, part by part
+    (:func:`split_by_parts`), scores the nodes of part ``r`` (each node is
+    scored by one rank), and holds those nodes with their ``L``-hop halo: all
+    that its sampled batches and its exact evaluation read.
+
+    Shapes:
+        -> Part; share: (ceil(n_train / W),) local ids; scored: (N_k,) bool.
+    """
+    from gattut.graph.partition import make_part, metis_partition, random_partition
+
+    N = graph.num_nodes
     membership = None
     if ctx.is_main:
-        from gattut.graph.partition import metis_partition
-
-        # Balance the nodes and the training nodes over the parts (two METIS constraints).
-        weights = torch.stack([torch.ones(graph.num_nodes, dtype=torch.long),
-                               graph.train_mask.cpu().long()], dim=1)  # (N, 2)
-        membership = metis_partition(graph.edge_index, graph.num_nodes, ctx.world_size,
-                                     seed=config.seed, node_weights=weights)
-    return split_by_parts(train, _broadcast(membership, ctx), ctx.world_size, ctx.rank)
+        if split == "metis":
+            weights = torch.stack([torch.ones(N, dtype=torch.long),
+                                   graph.train_mask.cpu().long()], dim=1)  # (N, 2)
+            membership = metis_partition(graph.edge_index, N, ctx.world_size, seed=seed,
+                                         node_weights=weights)
+        else:
+            membership = random_partition(N, ctx.world_size, seed=seed)
+    membership = _broadcast(membership, ctx)  # (N,)
+    train = graph.train_mask.nonzero().squeeze(1).cpu()
+    share = split_by_parts(train, membership, ctx.world_size, ctx.rank)  # global ids
+    held = membership == ctx.rank
+    held[share] = True
+    part = make_part(graph.edge_index, N, held, num_hops, part=ctx.rank)
+    return part, part.to_local(share), membership[part.n_id] == ctx.rank
 
 
 def _rank_config(config: TrainConfig, ctx: DistContext, scratch: Path) -> TrainConfig:
@@ -351,60 +361,135 @@ def _rank_config(config: TrainConfig, ctx: DistContext, scratch: Path) -> TrainC
     return replace(config, checkpoint=str(local), checkpoint_every=config.max_epochs + 1)
 
 
+def _sum(values: list[float], device: torch.device) -> list[float]:
+    """Each number summed over the ranks (one all-reduce, float64)."""
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return t.tolist()
+
+
 def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None = None, *,
                     fanouts: Sequence[int], batch_size: int, split: str = "random",
-                    context: DistContext | None = None, **minibatch: Any) -> TrainResult:
+                    context: DistContext | None = None, prefetch: int = 1,
+                    chunk_size: int = 4096) -> TrainResult:
     """Mini-batch training on every rank of the process group, gradients averaged by DDP.
 
     Call it on every rank with the same arguments (``torchrun`` runs the same
-    command everywhere). Each rank trains on its share of the training nodes
-    (``split="random"``: :func:`split_nodes`; ``"metis"``: a METIS partition
-    into ``W`` parts balanced in nodes and training nodes, :func:`split_by_parts`),
-    in batches of ``batch_size`` per rank, through
-    :func:`gattut.train.minibatch.fit_minibatch` (the paper's early stopping,
-    exact layer-wise validation). DDP broadcasts rank 0's initial weights, so
-    the copies start equal and stay equal. Only rank 0 writes
-    ``config.checkpoint``; with ``config.resume`` every rank continues from it.
+    command everywhere). The graph is cut into ``W`` parts (``split="metis"``:
+    METIS, balanced in nodes and training nodes; ``"random"``), and rank ``r``
+    keeps only what it reads (:func:`_holdings`): part ``r`` and its training
+    share with their ``L``-hop halo. Each epoch, every rank
+
+    1. trains on its share in batches of ``batch_size`` (per rank), sampled
+       from the part with its own seed (a sampler on part plus halo draws what
+       one on the whole graph would: :meth:`Part.sampler`); DDP averages the
+       gradients, so the copies of the model stay identical;
+    2. evaluates its part exactly (layer-wise inference on part plus halo)
+       and sums loss and hits with the other ranks: every rank sees the
+       whole graph's validation numbers and takes the same early-stopping
+       decision (the paper's rule, :func:`gattut.train.loop._run`).
+
+    DDP broadcasts rank 0's initial weights. Only rank 0 writes
+    ``config.checkpoint``; with ``config.resume`` every rank continues from
+    it, and a resumed run equals an uninterrupted one.
 
     Args:
         model: a layer sequence (GAT, GATv2, GCN, MLP), not yet wrapped.
-        graph: a :class:`Graph` with ``y`` and the three masks (every rank holds all of it).
+        graph: a :class:`Graph` with ``y`` and the three masks (each rank copies its part).
         config: :class:`TrainConfig`, the same on every rank.
-        fanouts, batch_size: as :func:`fit_minibatch`; ``batch_size`` is per rank.
+        fanouts, batch_size: as :func:`~gattut.train.minibatch.fit_minibatch`;
+            ``batch_size`` is per rank.
         split: ``"random"`` or ``"metis"``.
         context: this rank's :class:`DistContext` (default: the current group's).
-        minibatch: more :func:`fit_minibatch` arguments (``prefetch``, ``chunk_size``).
+        prefetch, chunk_size: batches sampled ahead; targets per chunk of inference.
 
     Returns:
-        This rank's :class:`TrainResult`: the same validation and test numbers
-        on every rank; ``history["train_loss"]`` is this rank's own mean loss
-        (rank 0's for the epochs a resumed run read from the checkpoint).
+        A :class:`TrainResult`, the same on every rank; ``model`` holds the
+        early-stopping weights.
 
     Shapes:
-        graph.x: (N, F); each rank's step: (batch_size, C) logits.
+        graph.x: (N, F); rank r holds (N_r, F), N_r = part + share + halo; a step: (batch_size, C).
 
     Raises:
-        ValueError: no process group, a world size larger than the training set, an unknown split.
+        ValueError: no process group, a world size larger than the training set, an unknown
+            split, bad fanouts or batch size, a model that is not a layer sequence.
     """
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    from gattut.train.minibatch import check_minibatch, fit_minibatch
+    from gattut.graph.inference import layerwise_inference
+    from gattut.graph.sampling import NeighborLoader, gather_rows
+    from gattut.train.loop import _autocast, _for_bf16, _run, _task_of, check_graph, make_optimizer
+    from gattut.train.minibatch import _check_labels, check_minibatch
 
     config = (config or TrainConfig()).validate()
-    ctx = context or current_context(config.device)
     if split not in ("random", "metis"):
         raise ValueError(f"fit_distributed: split must be 'random' or 'metis', got {split!r}")
-    check_minibatch(fanouts, batch_size, None, where="fit_distributed")
-    if graph.train_mask is None:
-        raise ValueError("fit_distributed needs a graph with train_mask; it has None")
-    share = _share(graph, config, ctx, split)  # (ceil(n / W),), the same size on every rank
-    model.to(ctx.device)
-    ddp = DDP(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
+    check_graph(graph, "fit_distributed")
+    if not hasattr(model, "layer_names"):
+        raise ValueError(f"fit_distributed: needs a layer sequence (GAT, GATv2, GCN, MLP), got "
+                         f"{type(model).__name__}")
+    fanouts = check_minibatch(fanouts, batch_size, len(model.layer_names), where="fit_distributed")
+    if config.compile:
+        raise ValueError("fit_distributed: compile is not supported (every batch has new shapes)")
+    ctx = context or current_context(config.device)
+    _check_split(graph.train_mask, ctx.world_size, ctx.rank, "fit_distributed")
+    device = ctx.device
+    config = replace(config, batch_size=batch_size, device=str(device))
+
+    # 1) what this rank holds: its part, its share, their halo (local ids from here on).
+    part, share, scored = _holdings(graph, config.seed, ctx, split, len(model.layer_names))
+    g = _for_bf16(graph, config)
+    x = gather_rows(g.x, part.n_id).to(device)  # (N_r, F)
+    y = g.y[part.n_id].to(device)  # (N_r,) or (N_r, C)
+    masks = {s: (getattr(g, f"{s}_mask")[part.n_id] & scored).to(device) for s in ("val", "test")}
+    loader = NeighborLoader(part.edge_index, part.num_nodes, share, fanouts, batch_size,
+                            seed=rank_seed(config.seed, ctx.rank), prefetch=prefetch,
+                            sampler=part.sampler(fanouts))
+    metric, loss_fn = _task_of(y)
+
+    # 2) one model on every rank, wrapped so that backward averages the gradients.
+    model.to(device)
+    _check_labels(model, x, y, loader)
+    ddp = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+    optimizer = make_optimizer(model, config)
+
+    def train_step(run: nn.Module) -> float:
+        ddp.train()
+        loader.set_epoch(int(torch.randint(0, 2**62, ())))  # the same draw on every rank
+        total, count = 0.0, 0
+        for batch in loader:
+            batch = batch.to(device)
+            optimizer.zero_grad(set_to_none=True)
+            with _own_stream(ctx.rank, device), _autocast(device, config.bf16):
+                logits = ddp(gather_rows(x, batch.n_id), batch.blocks)  # (B, C)
+            loss = loss_fn(logits.float(), y[batch.targets])
+            loss.backward()  # DDP: the mean of the ranks' gradients
+            optimizer.step()
+            n = batch.targets.shape[0]
+            total, count = total + float(loss.detach()) * n, count + n
+        total, count = _sum([total, count], device)
+        return total / count  # the epoch's mean loss over every rank's targets
+
+    def evaluate(run: nn.Module, split_name: str) -> tuple[float, float]:
+        with _autocast(device, config.bf16):
+            logits = layerwise_inference(model, x, sampler=loader.sampler,
+                                         chunk_size=chunk_size).float()  # (N_r, C)
+        mask = masks[split_name]
+        out, truth = logits[mask], y[mask]  # this rank's part only
+        loss_sum = float(loss_fn(out, truth, reduction="sum")) if out.shape[0] else 0.0
+        if metric == "accuracy":
+            hits = [float((out.argmax(dim=1) == truth).sum())] if out.shape[0] else [0.0]
+        else:
+            hits = [float(c) for c in f1_counts(out, truth)] if out.shape[0] else [0.0] * 3
+        loss_sum, n, *hits = _sum([loss_sum, float(mask.sum()), *hits], device)
+        per_node = y.shape[1] if y.dim() == 2 else 1  # BCE averages over the labels too
+        value = hits[0] / n if metric == "accuracy" else micro_f1(tuple(int(h) for h in hits))
+        return loss_sum / (n * per_node), value
+
     with tempfile.TemporaryDirectory(prefix=f"gattut-rank{ctx.rank}-") as scratch:
-        rank_config = _rank_config(replace(config, device=str(ctx.device)), ctx, Path(scratch))
-        return fit_minibatch(_RankStreams(ddp, ctx.rank, ctx.device), graph, rank_config,
-                             fanouts=list(fanouts), batch_size=batch_size, train_nodes=share,
-                             **minibatch)
+        rank_config = _rank_config(config, ctx, Path(scratch))
+        return _run(model, optimizer, rank_config, device, metric, train_step, evaluate,
+                    desc=f"{graph.name or 'graph'} rank {ctx.rank}/{ctx.world_size}")[0]
 
 
 # ----------------------------------------------------------------- processes from Python

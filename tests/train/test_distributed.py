@@ -18,9 +18,11 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from gattut.data.synthetic import contextual_sbm
 from gattut.graph.models import GAT
+from gattut.graph.partition import halo
 from gattut.graph.sampling import NeighborSampler
 from gattut.train.distributed import (
     DistContext,
+    _holdings,
     _train_worker,
     choose_backend,
     fit_distributed,
@@ -196,8 +198,11 @@ def _all(rank: int, world_size: int, folder: str):
     # What train_on_processes runs in each process (here in processes started already).
     paper = _train_worker(rank, world_size, "gcn", "csbm", None, 0, [3, 3], 8, "random",
                           {"max_epochs": 2})
+    part, share, scored = _holdings(_graph(), 0, context, "metis", 2)
+    held = {"n_id": part.n_id, "share": part.to_global(share), "scored": part.n_id[scored],
+            "halo_ok": torch.equal(part.halo, halo(_graph().edge_index, 90, part.nodes, 2))}
     return {"context": context, "ddp": ddp, "whole": whole, "resumed": resumed, "metis": metis,
-            "paper": paper}
+            "paper": paper, "held": held}
 
 
 @pytest.fixture(scope="module")
@@ -238,16 +243,38 @@ def test_fit_distributed_keeps_the_ranks_identical_and_resumes_exactly(two_ranks
     for key in ("whole", "resumed", "metis"):
         (r0, s0), (r1, s1) = two_ranks[0][key], two_ranks[1][key]
         assert all(torch.equal(s0[k], s1[k]) for k in s0), key  # one model on every rank
-        assert r0.history["val_metric"] == r1.history["val_metric"]  # same weights, same scores
-        assert r0.history["train_loss"] != r1.history["train_loss"]  # each its own batches
+        same = {k: v for k, v in r0.to_dict().items() if k != "time_per_epoch"}
+        assert same == {k: v for k, v in r1.to_dict().items() if k != "time_per_epoch"}
     for rank in (0, 1):
         (whole, w), (resumed, r) = two_ranks[rank]["whole"], two_ranks[rank]["resumed"]
         assert all(torch.equal(w[k], r[k]) for k in w) and resumed.epochs_run == 4
-        assert resumed.history["val_loss"] == whole.history["val_loss"]
-        # The first two epochs' train losses come from the checkpoint: rank 0's own.
-        assert resumed.history["train_loss"][2:] == whole.history["train_loss"][2:]
-        assert resumed.history["train_loss"][:2] == two_ranks[0]["whole"][0].history["train_loss"][:2]
+        assert resumed.history == whole.history
     assert two_ranks[0]["files"] == ["run.pt"]  # rank 0's checkpoint, nothing else
+
+
+@pytest.mark.parametrize("key", ["whole", "metis"])
+def test_each_rank_scoring_its_part_gives_the_whole_graphs_numbers(two_ranks, key):
+    result, weights = two_ranks[0][key]
+    model = GAT(6, 3, hidden=4, heads=2, dropout=0.6)
+    model.load_state_dict(weights)
+    g = _graph()
+    with torch.no_grad():
+        logits = model.eval()(g.x, g.edge_index)  # (N, C): the whole graph in one process
+    test = g.test_mask
+    loss = torch.nn.functional.cross_entropy(logits[test], g.y[test])
+    assert result.test_loss == pytest.approx(float(loss), rel=1e-6, abs=1e-6)
+    assert result.test_metric == pytest.approx(float((logits[test].argmax(1) == g.y[test]).float().mean()))
+
+
+def test_each_rank_holds_its_part_its_share_and_their_halo(two_ranks):
+    held = [r["held"] for r in two_ranks]
+    scored = torch.cat([h["scored"] for h in held])
+    assert sorted(scored.tolist()) == list(range(90))  # every node scored by one rank
+    shares = [h["share"] for h in held]
+    assert shares[0].shape == shares[1].shape  # equal shares: the ranks step together
+    assert sorted(torch.cat(shares).tolist()) == _graph().train_mask.nonzero().flatten().tolist()
+    for h in held:
+        assert h["halo_ok"] and set(h["share"].tolist()) <= set(h["n_id"].tolist())
 
 
 def test_the_paper_model_trained_by_each_rank_of_train_on_processes(two_ranks):
