@@ -79,9 +79,6 @@ __all__ = [
     "train_on_processes",
 ]
 
-_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
-
-
 # ----------------------------------------------------------------- who am I
 @dataclass(frozen=True)
 class DistContext:
@@ -143,9 +140,9 @@ def init_distributed(backend: str = "auto", device: str | torch.device = "auto",
                      environ: Mapping[str, str] | None = None) -> DistContext:
     """Join the process group that ``torchrun`` set up in the environment; this rank's context.
 
-    The device is the CPU for gloo and ``cuda:LOCAL_RANK`` for NCCL (one GPU
-    a process). Calling it again in a process already in a group returns the
-    context without joining twice.
+    The device is ``cuda:LOCAL_RANK`` for NCCL (one GPU a process), and for
+    gloo the CPU unless ``device`` names CUDA. Calling it again in a process
+    already in a group returns the context without joining twice.
 
     Raises:
         ValueError: the environment lacks a variable, NCCL without GPUs, or fewer

@@ -296,6 +296,20 @@ def test_train_on_processes_refuses_bad_settings_before_starting_any(kw, match):
         train_on_processes(**args)
 
 
+@pytest.mark.parametrize("kw, match", [
+    ({"context": DistContext(0, 31, 0, "gloo", torch.device("cpu"))},
+     r"world size 31 is larger than the training set \(30 nodes\)"),
+    ({"split": "halves"}, "split must be 'random' or 'metis', got 'halves'"),
+    ({"fanouts": [3]}, "fanouts needs one value per layer: the model has 2 layers"),
+    ({"batch_size": 0}, "batch_size must be an int >= 1"),
+    ({"config": TrainConfig(compile=True)}, "compile is not supported"),
+])
+def test_fit_distributed_refuses_bad_settings_before_any_collective(kw, match):
+    args = {"fanouts": [3, 3], "batch_size": 4, "config": TrainConfig(device="cpu"), **kw}
+    with pytest.raises(ValueError, match=match):
+        fit_distributed(_model(), _graph(), **args)
+
+
 def test_fit_distributed_needs_a_process_group():
     with pytest.raises(ValueError, match="no process group: start the processes with torchrun"):
         _fit(1)
