@@ -278,7 +278,7 @@ def _check_nodes(nodes: Tensor, num_nodes: int, where: str) -> Tensor:
     return _check_ids(nodes, num_nodes, where)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tensors: compare fields with torch.equal, not ==
 class Part:
     """One part of a partitioned graph with its ``L``-hop halo, in local ids.
 
