@@ -95,16 +95,18 @@ def draw_graph(
     if labels:
         names = labels if isinstance(labels, Mapping) else {n: str(n) for n in range(num_nodes)}
         nx.draw_networkx_labels(G, pos, labels=names, ax=ax, font_size=8)
+    # networkx warns about a connection style on straight (arrowless) edges: curve arrows only.
+    curve = {"connectionstyle": "arc3,rad=0.1"} if arrows else {}
     if weights is not None and len(edges):
         w = weights[keep]
         top = max(float(np.abs(w).max()), 1e-12)
         widths = 0.4 + width_scale * np.abs(w) / top  # a floor, so weak edges stay visible
         nx.draw_networkx_edges(G, pos, edgelist=edges, ax=ax, width=widths, edge_color=w,
                                edge_cmap=plt.cm.Reds, edge_vmin=0.0, edge_vmax=top, arrows=arrows,
-                               node_size=node_size, connectionstyle="arc3,rad=0.1")  # fmt: skip
+                               node_size=node_size, **curve)  # fmt: skip
     elif len(edges):
         nx.draw_networkx_edges(G, pos, edgelist=edges, ax=ax, arrows=arrows, node_size=node_size,
-                               edge_color="#555555", connectionstyle="arc3,rad=0.1")  # fmt: skip
+                               edge_color="#555555", **curve)  # fmt: skip
     ax.set_axis_off()
     if title:
         ax.set_title(title)

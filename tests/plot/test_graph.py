@@ -2,6 +2,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -45,3 +46,16 @@ def test_embedding_scatter():
         gplot.embedding(torch.randn(30, 3))
     with pytest.raises(ValueError, match="labels"):
         gplot.embedding(torch.randn(30, 2), torch.zeros(29))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_draw_graph_without_arrows_warns_nothing(weighted):
+    """Straight edges take no connection style (networkx warns, and the book builds with -W)."""
+    import warnings
+
+    edge_index = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    weights = torch.tensor([0.2, 0.5, 0.3]) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gplot.draw_graph(edge_index, 3, edge_weights=weights, arrows=False)
+    plt.close("all")
