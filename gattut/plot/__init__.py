@@ -1,10 +1,11 @@
 """Plots for the book. This package is the only place that imports matplotlib.
 
 One module per part of the book (``seq`` for sequence attention, ``graph``
-for graph attention, ``diagrams`` for the SVG diagrams); notebooks call these
+for graph attention, ``diagrams`` for the SVG diagrams, ``explore`` for the
+interactive attention explorers, drawn with plotly); notebooks call these
 functions, often from ``hide-input`` cells. Every function returns the
 matplotlib ``Figure`` (or ``Axes``) it drew on, so a test can inspect it
-without a display.
+without a display; an explorer returns an ``Explorer`` holding its plotly figure.
 
 Importing this package applies the book's figure style (:func:`book_style`):
 figures sized for the book's column (at most :data:`MAX_WIDTH_IN` inches wide

@@ -36,6 +36,7 @@ from gattut.graph import GATConv  # noqa: E402
 from gattut.plot.explore import (  # noqa: E402
     DIGITS,
     MAX_DATA_BYTES,
+    PLOTLYJS_STATIC,
     explore_alignment,
     explore_graph_attention,
     explore_heads,
@@ -337,5 +338,5 @@ def test_chapter_explorers(browser, site, name):  # noqa: F811
         f"{name}: plotly.js loaded {len(plotly_requests)} times by {scripts}"
     )
     assert max(sizes) <= MAX_DATA_BYTES, f"{name}: explorer data of {max(sizes)} bytes"
-    assert "_static/plotly/plotly.min.js" in scripts[0]
-    assert (HTML / "_static" / "plotly" / "plotly.min.js").exists()
+    assert f"_static/{PLOTLYJS_STATIC}" in scripts[0]
+    assert (HTML / "_static" / PLOTLYJS_STATIC).exists()
