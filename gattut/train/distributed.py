@@ -388,7 +388,10 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
 
     DDP broadcasts rank 0's initial weights. Only rank 0 writes
     ``config.checkpoint``; with ``config.resume`` every rank continues from
-    it, and a resumed run equals an uninterrupted one.
+    it, and a resumed run equals an uninterrupted one. The checkpoint records
+    ``fanouts``, ``batch_size``, ``split`` and the world size; resuming with
+    another value of any of them raises
+    :class:`~gattut.train.checkpoint.CheckpointMismatchError` naming it.
 
     Args:
         model: a layer sequence (GAT, GATv2, GCN, MLP), not yet wrapped.
@@ -410,6 +413,8 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
     Raises:
         ValueError: no process group, a world size larger than the training set, an unknown
             split, bad fanouts or batch size, a model that is not a layer sequence.
+        CheckpointMismatchError: resuming a checkpoint written with other settings
+            (fanouts, batch size, split, world size, lr, ...).
     """
     from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -486,7 +491,9 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
     with tempfile.TemporaryDirectory(prefix=f"gattut-rank{ctx.rank}-") as scratch:
         rank_config = _rank_config(config, ctx, Path(scratch))
         return _run(model, optimizer, rank_config, device, metric, train_step, evaluate,
-                    desc=f"{graph.name or 'graph'} rank {ctx.rank}/{ctx.world_size}")[0]
+                    desc=f"{graph.name or 'graph'} rank {ctx.rank}/{ctx.world_size}",
+                    batching={"fanouts": fanouts, "split": split,
+                              "world_size": ctx.world_size})[0]
 
 
 # ----------------------------------------------------------------- processes from Python

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,6 +61,11 @@ _SPLITS = ("train_mask", "val_mask", "test_mask")
 # The settings that change the numbers a run produces. A checkpoint written
 # with other values of these is refused on resume (max_epochs may grow).
 _RESULT_FIELDS = ("lr", "weight_decay", "decay_bias", "patience", "seed", "bf16", "batch_size")
+# How an epoch's training nodes are batched and shared, recorded and checked beside them:
+# full batch has no fanouts and runs in one process; fit_minibatch and fit_distributed pass
+# their own values to _run (``batching``), so a run resumed with other fanouts, another split
+# or another number of processes is refused instead of silently training another run.
+_BATCHING = {"fanouts": None, "split": None, "world_size": 1}
 
 
 @dataclass
@@ -297,8 +302,12 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _result_config(config: TrainConfig) -> dict[str, Any]:
-    return {k: getattr(config, k) for k in _RESULT_FIELDS}
+def _result_config(config: TrainConfig, batching: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings a checkpoint records: ``_RESULT_FIELDS`` of ``config``, then ``_BATCHING``."""
+    unknown = set(batching or {}) - set(_BATCHING)
+    if unknown:
+        raise ValueError(f"_run: batching takes {', '.join(_BATCHING)}, got {', '.join(sorted(unknown))}")
+    return {**{k: getattr(config, k) for k in _RESULT_FIELDS}, **_BATCHING, **(batching or {})}
 
 
 def _run(
@@ -311,6 +320,7 @@ def _run(
     evaluate: Callable[[nn.Module, str], tuple[Any, Any]],
     desc: str,
     seeds: Sequence[int] | None = None,
+    batching: Mapping[str, Any] | None = None,
 ) -> list[TrainResult]:
     """The one epoch loop: train, validate, early-stop, checkpoint; then test. One result a run.
 
@@ -320,7 +330,11 @@ def _run(
     training losses and ``evaluate(model, split)`` their losses and metrics
     (``R`` numbers each, or one number for one model; it runs under ``no_grad``).
     ``optimizer`` is the one ``train_step`` steps; a resumed run loads its state here.
+    ``batching`` names how the training nodes are batched and shared (``fanouts``,
+    ``split``, ``world_size``; default: full batch in one process); a checkpoint
+    records it with the settings in ``_RESULT_FIELDS``, and a resumed run must match both.
     """
+    recorded = _result_config(config, batching)
     R = 1 if seeds is None else len(seeds)
     stopper = EarlyStopping(config.patience, num_seeds=R, device=device)
     # Each run's early-stopping weights; a run that never keeps an epoch gets its initial ones.
@@ -338,9 +352,9 @@ def _run(
     if file is not None and config.resume and file.exists():
         state = load_checkpoint(file, model)
         saved = state.get("config", {})
-        differ = [k for k in _RESULT_FIELDS if k in saved and saved[k] != getattr(config, k)]
+        differ = [k for k in recorded if k in saved and saved[k] != recorded[k]]
         if differ:
-            shown = ", ".join(f"{k}={saved[k]!r} (now {getattr(config, k)!r})" for k in differ)
+            shown = ", ".join(f"{k}={saved[k]!r} (now {recorded[k]!r})" for k in differ)
             raise CheckpointMismatchError(f"{file} was written with other settings: {shown}")
         if "epochs_run" not in state:
             raise CheckpointMismatchError(f"{file} was written by an older gattut; delete it")
@@ -367,7 +381,7 @@ def _run(
             "elapsed": elapsed,
             "finished": done,
             "history": history,
-            "config": _result_config(config),
+            "config": recorded,
         })
 
     # torch.compile wraps the module; the original ``model`` keeps the

@@ -96,7 +96,8 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
             Seed before building it to fix its initial weights.
         graph: a :class:`~gattut.data.graph.Graph` with ``y`` and all three masks.
         config: :class:`TrainConfig` (the paper's defaults when ``None``); its
-            ``batch_size`` is set to this one's, so checkpoints record it.
+            ``batch_size`` is set to this one's, so checkpoints record it (with
+            ``fanouts`` and the number of processes: resuming with others is refused).
         fanouts: sampled edges per node, one per layer, hop 1 first (``-1``: all).
         batch_size: training nodes per step.
         train_nodes: the nodes this process trains on (ids or an ``(N,)`` mask);
@@ -157,8 +158,12 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
         score = accuracy if metric == "accuracy" else micro_f1
         return float(loss_fn(logits[mask], y[mask])), score(logits[mask], y[mask])
 
+    # A DDP-wrapped model trains on its group's processes: a checkpoint records how many.
+    world_size = (torch.distributed.get_world_size(model.process_group)
+                  if isinstance(model, torch.nn.parallel.DistributedDataParallel) else 1)
     return _run(net, optimizer, config, device, metric, train_step, evaluate,
-                desc=graph.name or "mini-batch")[0]
+                desc=graph.name or "mini-batch",
+                batching={"fanouts": fanouts, "world_size": world_size})[0]
 
 
 @torch.no_grad()

@@ -1,25 +1,31 @@
 """Data-parallel training on torch.distributed (gattut.train.distributed).
 
 The process tests start real processes (gloo on 127.0.0.1, one thread each)
-on a tiny graph; together they take well under a minute on two loaded cores.
+on a tiny graph, twice: two torchrun agents as two nodes, then two processes
+from run_processes that run every other check (starting processes costs
+seconds each, so the checks share them).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from gattut.__main__ import main
 from gattut.data.synthetic import contextual_sbm
 from gattut.graph.models import GAT
 from gattut.graph.partition import halo
 from gattut.graph.sampling import NeighborSampler
+from gattut.train.checkpoint import CheckpointMismatchError
 from gattut.train.distributed import (
     DistContext,
     _holdings,
@@ -116,6 +122,8 @@ def test_free_port_can_be_bound():
 
 # ----------------------------------------------------------------- DDP = one process
 GLOBAL_BATCH, STEPS = 24, 3
+CLI = ["train", "--dataset", "csbm", "--model", "gat", "--fanouts", "4,4", "--batch-size", "8",
+       "--device", "cpu", "--no-progress"]
 
 
 def _graph():
@@ -186,14 +194,23 @@ def _fit(max_epochs: int, split: str = "random", **kw):
     return result, {k: v.clone() for k, v in model.state_dict().items()}
 
 
-def _all(rank: int, world_size: int, folder: str):
-    """Everything the tests below check, in one pair of processes (starting one costs seconds)."""
+def _all(rank: int, world_size: int, folder: str, torchrun_dir: str):
+    """Everything the tests below check, in one pair of processes (starting one costs seconds).
+
+    Last, the command line resumes the run the two torchrun agents started
+    (``torchrun_dir``), as ``torchrun -m gattut train ... --resume`` would.
+    """
     context = init_distributed("gloo", "cpu")  # already in the group: the context only
     ddp = _ddp_steps(rank, world_size, [-1, -1]), _ddp_steps(rank, world_size, [3, 2])
     file = f"{folder}/run.pt"
     whole = _fit(4)
     _fit(2, checkpoint=file, checkpoint_every=1)
     resumed = _fit(4, checkpoint=file, checkpoint_every=1, resume=True)
+    try:  # the same checkpoint with another split is another run: every rank refuses it
+        _fit(6, split="metis", checkpoint=file, resume=True)
+        other_split = None
+    except CheckpointMismatchError as exc:
+        other_split = str(exc)
     metis = _fit(2, split="metis")
     # What train_on_processes runs in each process (here in processes started already).
     paper = _train_worker(rank, world_size, "gcn", "csbm", None, 0, [3, 3], 8, "random",
@@ -201,17 +218,23 @@ def _all(rank: int, world_size: int, folder: str):
     part, share, scored = _holdings(_graph(), 0, context, "metis", 2)
     held = {"n_id": part.n_id, "share": part.to_global(share), "scored": part.n_id[scored],
             "halo_ok": torch.equal(part.halo, halo(_graph().edge_index, 90, part.nodes, 2))}
+    files = sorted(p.name for p in Path(folder).iterdir())
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):  # main() leaves the group when it ends
+        code = main([*CLI, "--epochs", "4", "--checkpoint", f"{torchrun_dir}/run.pt", "--resume",
+                     "--json", f"{torchrun_dir}/resumed.json"])
     return {"context": context, "ddp": ddp, "whole": whole, "resumed": resumed, "metis": metis,
-            "paper": paper, "held": held}
+            "paper": paper, "held": held, "other_split": other_split, "files": files,
+            "cli": (code, out.getvalue(), err.getvalue())}
 
 
 @pytest.fixture(scope="module")
-def two_ranks(tmp_path_factory):
-    """Two gloo processes: DDP steps on halves of fixed batches, then fit_distributed runs."""
+def two_ranks(tmp_path_factory, two_nodes):
+    """Two gloo processes from run_processes: DDP steps on halves of fixed batches, fit_distributed
+    runs, and the command line resuming the two torchrun agents' run."""
     folder = tmp_path_factory.mktemp("ranks")
-    out = run_processes(_all, 2, (str(folder),))
-    return [{**r, "ddp": r["ddp"][0], "ddp_sampled": r["ddp"][1], "files": sorted(
-        p.name for p in folder.iterdir())} for r in out]
+    out = run_processes(_all, 2, (str(folder), str(two_nodes["dir"])))
+    return [{**r, "ddp": r["ddp"][0], "ddp_sampled": r["ddp"][1]} for r in out]
 
 
 def test_two_processes_with_half_a_batch_each_equal_one_process_on_the_whole_batch(two_ranks):
@@ -250,6 +273,8 @@ def test_fit_distributed_keeps_the_ranks_identical_and_resumes_exactly(two_ranks
         assert all(torch.equal(w[k], r[k]) for k in w) and resumed.epochs_run == 4
         assert resumed.history == whole.history
     assert two_ranks[0]["files"] == ["run.pt"]  # rank 0's checkpoint, nothing else
+    for rank in (0, 1):  # resumed with another split: refused by name, old and new value
+        assert "split='random' (now 'metis')" in two_ranks[rank]["other_split"]
 
 
 @pytest.mark.parametrize("key", ["whole", "metis"])
@@ -329,9 +354,6 @@ torch.save(_ddp_steps(ctx.rank, ctx.world_size, [-1, -1]), {out!r} + f"/rank{{ct
 sys.exit(main(sys.argv[1:]))  # the command line joins the same group
 '''
 
-CLI = ["train", "--dataset", "csbm", "--model", "gat", "--fanouts", "4,4", "--batch-size", "8",
-       "--device", "cpu", "--no-progress"]
-
 
 def _torchrun(*args, cwd):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
@@ -339,32 +361,60 @@ def _torchrun(*args, cwd):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_two_torchrun_agents_as_two_nodes_agree_with_one_process_then_torchrun_resumes(tmp_path):
-    script = tmp_path / "two_nodes.py"
-    script.write_text(_SCRIPT.format(tests=str(ROOT / "tests"), out=str(tmp_path)))
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory):
+    """Two torchrun agents as two nodes (c10d rendezvous on 127.0.0.1), one process each: DDP steps
+    on halves of fixed batches, then the command line trains 2 epochs and writes a checkpoint."""
+    folder = tmp_path_factory.mktemp("nodes")
+    script = folder / "two_nodes.py"
+    script.write_text(_SCRIPT.format(tests=str(ROOT / "tests"), out=str(folder)))
     port = free_port()
     agents = [_torchrun("--nnodes", "2", "--nproc-per-node", "1", "--node-rank", str(node),
                         "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}",
                         "--rdzv-id", "gattut-test", str(script), *CLI, "--epochs", "2",
-                        "--checkpoint", "run.pt", "--json", "two.json", cwd=tmp_path)
+                        "--checkpoint", "run.pt", "--json", "two.json", cwd=folder)
               for node in (0, 1)]
     outs = [a.communicate(timeout=240) for a in agents]
     assert [a.returncode for a in agents] == [0, 0], [err[-3000:] for _, err in outs]
+    return {"dir": folder, "outs": outs}
+
+
+def test_two_torchrun_agents_as_two_nodes_agree_with_one_process(two_nodes):
+    folder = two_nodes["dir"]
     # Both ranks took the steps one process takes on the whole batches.
     whole = _one_process([-1, -1], 2, whole=True)
     for rank in (0, 1):
-        state = torch.load(tmp_path / f"rank{rank}.pt")
+        state = torch.load(folder / f"rank{rank}.pt")
         for name, value in whole.items():
             torch.testing.assert_close(state[name], value, rtol=1e-6, atol=1e-6)
     # The command line ran on both; rank 0 alone printed and wrote the checkpoint.
-    summaries = [out.count("csbm gat: test accuracy") for out, _ in outs]
+    summaries = [out.count("csbm gat: test accuracy") for out, _ in two_nodes["outs"]]
     assert sorted(summaries) == [0, 1]
-    assert (tmp_path / "run.pt").is_file() and json.loads((tmp_path / "two.json").read_text())[
-        "runs"][0]["epochs_run"] == 2
-    # torchrun -m gattut on one machine continues the two-node run from rank 0's checkpoint.
-    one = _torchrun("--standalone", "--nproc-per-node", "2", "-m", "gattut", *CLI, "--epochs", "4",
-                    "--checkpoint", "run.pt", "--resume", "--json", "resumed.json", cwd=tmp_path)
-    out, err = one.communicate(timeout=240)
-    assert one.returncode == 0, err[-3000:]
-    assert out.count("csbm gat: test accuracy") == 1
-    assert json.loads((tmp_path / "resumed.json").read_text())["runs"][0]["epochs_run"] == 4
+    assert json.loads((folder / "two.json").read_text())["runs"][0]["epochs_run"] == 2
+
+
+def test_the_command_line_in_a_process_group_resumes_the_two_node_run(two_nodes, two_ranks):
+    """``main`` in the group of run_processes (what ``torchrun -m gattut`` runs) continues the
+    run the two torchrun agents checkpointed; rank 0 alone prints."""
+    (code0, out0, err0), (code1, out1, _) = two_ranks[0]["cli"], two_ranks[1]["cli"]
+    assert (code0, code1) == (0, 0), err0[-3000:]
+    assert (out0 + out1).count("csbm gat: test accuracy") == 1 and "test accuracy" in out0
+    resumed = json.loads((two_nodes["dir"] / "resumed.json").read_text())
+    assert resumed["runs"][0]["epochs_run"] == 4
+
+
+def test_the_command_line_refuses_to_resume_with_another_world_size(two_nodes, two_ranks,
+                                                                     monkeypatch, capsys):
+    """One process (a torchrun of one: RANK and WORLD_SIZE set) resuming the two-process run:
+    one line, exit 2, naming the world size it was written with and the one now."""
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(free_port()))
+    file = two_nodes["dir"] / "run.pt"
+    before = file.read_bytes()
+    assert main([*CLI, "--epochs", "6", "--checkpoint", str(file), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "world_size=2 (now 1)" in err, err
+    assert file.read_bytes() == before and not torch.distributed.is_initialized()

@@ -55,6 +55,38 @@ def test_resume_gives_the_uninterrupted_run(tiny_graph, tmp_path):
     assert resumed.test_metric == whole.test_metric
 
 
+def test_resume_refuses_other_fanouts_or_a_full_batch_checkpoint(tiny_graph, tmp_path):
+    """A run resumed with other batching is another run: refused, naming the old and new values."""
+    from gattut.train.checkpoint import CheckpointMismatchError
+    from gattut.train.loop import fit_transductive
+
+    file = tmp_path / "run.pt"
+    _fit(tiny_graph, GAT, config=_config(max_epochs=2, checkpoint=str(file)))
+    resume = _config(max_epochs=4, checkpoint=str(file), resume=True)
+    with pytest.raises(CheckpointMismatchError, match=r"fanouts=\[5, 5\] \(now \[4, 4\]\)"):
+        _fit(tiny_graph, GAT, fanouts=(4, 4), config=resume)
+    assert torch.load(file)["config"]["fanouts"] == [5, 5]  # the file is left as it was
+
+    full = tmp_path / "full.pt"  # a full-batch checkpoint records no fanouts
+    set_seed(0)
+    fit_transductive(GAT(8, 3), tiny_graph, _config(max_epochs=2, checkpoint=str(full)))
+    with pytest.raises(CheckpointMismatchError, match=r"fanouts=None \(now \[5, 5\]\)"):
+        _fit(tiny_graph, GAT, config=_config(max_epochs=4, checkpoint=str(full), resume=True))
+
+
+def test_the_command_line_refuses_other_fanouts_on_resume_in_one_line(tmp_path, capsys):
+    from gattut.__main__ import main
+
+    cli = ["train", "--dataset", "csbm", "--model", "gcn", "--batch-size", "16", "--device", "cpu",
+           "--no-progress", "--checkpoint", str(tmp_path / "run.pt")]
+    assert main([*cli, "--fanouts", "4,4", "--epochs", "2"]) == 0
+    capsys.readouterr()
+    assert main([*cli, "--fanouts", "3,3", "--epochs", "4", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("gattut: error: ")
+    assert "fanouts=[4, 4] (now [3, 3])" in err
+
+
 def test_runs_inside_distributed_data_parallel(tiny_graph, tmp_path):
     """One gloo process: DDP's forward takes the blocks, and the result equals the plain model's."""
     dist = pytest.importorskip("torch.distributed")
