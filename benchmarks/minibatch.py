@@ -6,13 +6,14 @@ Usage:
     python benchmarks/minibatch.py memory --sizes 1000000 --device cuda
     python benchmarks/minibatch.py share --size 1000000        # sampling's share of a step, 1 thread
     python benchmarks/minibatch.py accuracy --seeds 10         # Cora, CiteSeer, PubMed vs the ledger
+    python benchmarks/minibatch.py ddp                         # 1 process vs 2, PubMed and an SBM
     python benchmarks/minibatch.py all --out results/minibatch.json
 
-Three measurements (each writes its rows into ``--out``, a JSON file):
+Four measurements (each writes its rows into ``--out``, a JSON file):
 
 ``memory``
     A sparse contextual SBM (``C`` classes, average degree 10, 128 Gaussian
-    features around a class mean; see :func:`sparse_csbm`) of each size.
+    features around a class mean: :func:`gattut.data.synthetic.sparse_csbm`) of each size.
     For each size and mode (``full``: one step on the whole graph; ``mini``:
     one epoch of batches of ``--batch-size`` training nodes with fanouts
     ``--fanouts``, prefetch on), a fresh Python process builds the graph,
@@ -35,6 +36,25 @@ Three measurements (each writes its rows into ``--out``, a JSON file):
     ``run_seeds(model, dataset, seeds, fanouts=[10, 10], batch_size=512)``
     (the command line's ``--fanouts 10,10 --batch-size 512``), with the
     papers' settings, against the shipped ledger's full-batch rows.
+``ddp``
+    Epoch throughput of ``--world-sizes`` processes (default 1 and 2), one
+    thread each, gloo, ``--split metis`` (a random split's 2-hop halos cover
+    nearly the whole graph), on ``--ddp-datasets`` (default PubMed and a
+    sparse contextual SBM of ``--ddp-size`` nodes, ``--ddp-train-fraction``
+    of them training). Each case runs in a fresh Python process that starts
+    its ranks with ``run_processes``; every rank runs ``fit_distributed``
+    for one epoch to warm up, then ``--epochs`` epochs, timed by the loop
+    itself (``time_per_epoch``: a training pass over the rank's share, then
+    exact validation of its part); validation's layer-wise inference is timed
+    apart, so training = epoch - validation. ``--batch-size`` is per rank
+    (as ``torchrun -m gattut``), so every case trains each training node once
+    an epoch; ``--global-batch`` divides it among the ranks instead.
+    ``--prefetch 0`` (the default here) keeps each process to its one thread:
+    with prefetch, sampling runs in a second thread, which one process alone
+    could run on the second core. Printed:
+    each case's epoch, training and validation times (the slowest rank's),
+    the nodes each rank holds (part + halo), training nodes per second, and
+    the ratios against one process (target: at least 1.6x).
 """
 
 from __future__ import annotations
@@ -54,48 +74,15 @@ MODELS = ("gat", "gatv2", "gcn", "mlp")
 
 
 # ------------------------------------------------------------------ the graph
-def sparse_csbm(num_nodes: int, num_classes: int = CLASSES, avg_degree: float = DEGREE,
-                num_features: int = FEATURES, homophily: float = 0.8, feature_noise: float = 4.0,
-                train_fraction: float = 0.01, seed: int = 0):
-    """A contextual SBM drawn edge by edge in ``O(E)``: the sparse regime of ``contextual_sbm``.
+def csbm_tensors(num_nodes: int, train_fraction: float):
+    """``gattut.data.synthetic.sparse_csbm`` (C classes, degree 10, 128 features) as tensors.
 
-    ``gattut.data.synthetic.contextual_sbm`` draws every pair (``O(N^2)``,
-    fine to ~10^4 nodes). Here ``N * avg_degree / 2`` undirected edges are
-    drawn directly: an endpoint ``i`` uniform, the other ``j`` uniform in
-    ``i``'s class with probability ``homophily``, else uniform in another
-    class (the SBM with ``p_in, p_out = O(1 / N)``); loops are dropped and
-    both directions kept. Features: ``x_i = mu_{y_i} + noise * eps_i``.
-
-    Returns ``x (N, F) float32, edge_index (2, E) int64, y (N,), train, val, test (N,) bool``.
+    Returns ``x (N, F) float32, edge_index (2, E) int64, y (N,), train (N,) bool``.
     """
-    import numpy as np
-    import torch
+    from gattut.data.synthetic import sparse_csbm
 
-    rng = np.random.default_rng(seed)
-    N, C = num_nodes, num_classes
-    y = rng.permutation(np.arange(N) % C)  # (N,)
-    members = np.argsort(y, kind="stable")  # nodes grouped by class
-    start = np.searchsorted(y[members], np.arange(C))  # (C,)
-    count = np.bincount(y, minlength=C)  # (C,)
-    M = int(N * avg_degree / 2)
-    i = rng.integers(0, N, M)  # (M,)
-    other = (y[i] + rng.integers(1, C, M)) % C  # (M,): a class that is not i's
-    cls = np.where(rng.random(M) < homophily, y[i], other)  # (M,)
-    j = members[start[cls] + (rng.random(M) * count[cls]).astype(np.int64)]  # (M,)
-    keep = i != j
-    i, j = i[keep], j[keep]
-    edge_index = torch.from_numpy(np.stack([np.concatenate([i, j]), np.concatenate([j, i])]))
-    del i, j, cls, other, keep
-    means = rng.standard_normal((C, num_features), dtype=np.float32)
-    x = rng.standard_normal((N, num_features), dtype=np.float32)
-    x *= feature_noise
-    x += means[y]
-    split = rng.random(N)
-    train = split < train_fraction
-    val = (split >= train_fraction) & (split < train_fraction + 0.1)
-    test = split >= 0.5
-    return (torch.from_numpy(x), edge_index, torch.from_numpy(y), torch.from_numpy(train),
-            torch.from_numpy(val), torch.from_numpy(test))
+    g = sparse_csbm(num_nodes, CLASSES, DEGREE, FEATURES, train_fraction=train_fraction)
+    return g.x, g.edge_index, g.y, g.train_mask
 
 
 def build(model: str, in_features: int, num_classes: int):
@@ -157,7 +144,7 @@ def child(case: dict) -> dict:
     device = torch.device(case["device"])
     cuda = device.type == "cuda"
     N, mode = case["num_nodes"], case["mode"]
-    x, edge_index, y, train, _, _ = sparse_csbm(N, train_fraction=case["train_fraction"])
+    x, edge_index, y, train = csbm_tensors(N, case["train_fraction"])
     model = build(case["model"], FEATURES, CLASSES).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.005)
     x, y = x.to(device), y.to(device)
@@ -216,10 +203,11 @@ def child(case: dict) -> dict:
             "peak_above_stored_gb": (peak - base) / 2**30}
 
 
-def run_child(case: dict, timeout: float) -> dict:
-    cmd = [sys.executable, __file__, "--child", json.dumps(case)]
+def run_child(case: dict, timeout: float, flag: str = "--child", env: dict | None = None) -> dict:
+    cmd = [sys.executable, __file__, flag, json.dumps(case)]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         return {**case, "error": f"timed out after {timeout:.0f} s"}
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
@@ -275,7 +263,7 @@ def share(args) -> dict:
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    x, edge_index, y, train, _, _ = sparse_csbm(args.size, train_fraction=args.train_fraction)
+    x, edge_index, y, train = csbm_tensors(args.size, args.train_fraction)
     model = build(args.model, FEATURES, CLASSES)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.005)
     loader = NeighborLoader(edge_index, args.size, train, args.fanouts, args.batch_size,
@@ -352,13 +340,145 @@ def accuracy(args) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------- one process against two
+def ddp_graph(case: dict):
+    """The case's graph, a model builder and its TrainConfig fields (the papers' for Planetoid)."""
+    from gattut.train.registry import build_model, load_dataset, paper_config
+
+    if case["dataset"] == "sparse_csbm":
+        from gattut.data.synthetic import sparse_csbm
+
+        graph = sparse_csbm(case["num_nodes"], CLASSES, DEGREE, FEATURES,
+                            train_fraction=case["train_fraction"])
+        return graph, (lambda: build(case["model"], FEATURES, CLASSES)), {"lr": 0.005}
+    graph = load_dataset(case["dataset"])
+    config = paper_config(case["model"], case["dataset"])
+    return graph, (lambda: build_model(case["model"], case["dataset"], graph.num_features,
+                                       graph.num_classes)), {"lr": config.lr,
+                                                             "weight_decay": config.weight_decay}
+
+
+def ddp_rank(rank: int, world_size: int, case: dict) -> dict:
+    """One rank of one (dataset, world size) case: fit_distributed, timed; returns its row.
+
+    Runs in a process of ``run_processes`` (gloo, one thread). A one-epoch
+    run warms up first. The timed run's ``time_per_epoch`` is the loop's own
+    (a training pass over this rank's share, then exact validation of its
+    part); every layer-wise inference pass is timed too (validation once an
+    epoch, the test once at the end), so training = epoch - validation.
+    """
+    import warnings
+
+    import torch
+
+    import gattut.graph.inference as inference
+    import gattut.graph.partition as partition
+    from gattut.train.distributed import fit_distributed
+    from gattut.train.loop import TrainConfig
+    from gattut.utils import set_seed
+
+    warnings.filterwarnings("ignore")
+    graph, make_model, paper = ddp_graph(case)
+    passes, held = [], []
+    infer, make_part = inference.layerwise_inference, partition.make_part
+
+    def timed_inference(*a, **k):  # fit_distributed imports it at call time: this one runs
+        t0 = time.perf_counter()
+        out = infer(*a, **k)
+        passes.append(time.perf_counter() - t0)
+        return out
+
+    def recorded_part(*a, **k):
+        part = make_part(*a, **k)
+        held.append(part.num_nodes)
+        return part
+
+    inference.layerwise_inference, partition.make_part = timed_inference, recorded_part
+    batch = case["batch_size"] // world_size if case["global_batch"] else case["batch_size"]
+    for epochs in (1, case["epochs"]):  # warm-up, then the timed run
+        passes.clear()
+        set_seed(0)
+        config = TrainConfig(device="cpu", progress=False, max_epochs=epochs, patience=10**9,
+                             **paper)
+        t0 = time.perf_counter()
+        result = fit_distributed(make_model(), graph, config, fanouts=case["fanouts"],
+                                 batch_size=batch, split=case["split"], prefetch=case["prefetch"])
+        wall = time.perf_counter() - t0
+    n = result.epochs_run
+    val_s = sum(passes[:n]) / n
+    return {"rank": rank, "epochs": n, "epoch_s": result.time_per_epoch, "val_s": val_s,
+            "train_s": result.time_per_epoch - val_s, "wall_s": wall, "batch_size": batch,
+            "held_nodes": held[-1], "threads": torch.get_num_threads(),
+            "num_nodes_graph": graph.num_nodes, "num_edges": graph.num_edges,
+            "train_nodes": int(graph.train_mask.sum())}
+
+
+def ddp_child(case: dict) -> dict:
+    """One case in this fresh process: ``world_size`` ranks from run_processes, one thread each."""
+    from gattut.train.distributed import run_processes
+
+    ranks = run_processes(ddp_rank, case["world_size"], (case,), threads=1)
+    graph_size = {k: ranks[0][k] for k in ("num_nodes_graph", "num_edges", "train_nodes")}
+    # Both phases end in an all-reduce (the epoch's loss sum, validation's hits), so the ranks
+    # wait for each other there: a phase lasts as long as its slowest rank, and a rank that
+    # finished its validation early waits in the all-reduce, which its own clock would put into
+    # "training" (epoch - its inference time). So: the slowest epoch, the slowest validation pass.
+    epoch_s = max(r["epoch_s"] for r in ranks)
+    val_s = max(r["val_s"] for r in ranks)
+    return {**case, **graph_size, "ranks": ranks, "epoch_s": epoch_s, "val_s": val_s,
+            "train_s": epoch_s - val_s, "train_nodes_per_s": graph_size["train_nodes"] / (epoch_s - val_s),
+            "epochs_per_s": 1.0 / epoch_s}
+
+
+def ddp(args) -> list[dict]:
+    """Epoch throughput of one process against ``--world-sizes`` others, each case in fresh processes."""
+    rows = []
+    for dataset in args.ddp_datasets:
+        by_size = {}
+        for W in args.world_sizes:
+            case = {"dataset": dataset, "world_size": W, "model": args.model,
+                    "fanouts": args.fanouts, "batch_size": args.batch_size,
+                    "global_batch": args.global_batch, "split": args.split,
+                    "num_nodes": args.ddp_size, "train_fraction": args.ddp_train_fraction,
+                    "epochs": args.epochs, "prefetch": args.prefetch}
+            row = run_child(case, args.timeout, flag="--child-ddp",
+                            env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+            rows.append(row)
+            if "error" in row:
+                print(f"{dataset} W={W}: failed: {row['error']}", flush=True)
+                continue
+            by_size[W] = row
+            held = ", ".join(f"{r['held_nodes']:,d}" for r in row["ranks"])
+            print(f"{dataset} W={W} ({row['num_nodes_graph']:,d} nodes, {row['train_nodes']:,d} "
+                  f"training, batch {row['ranks'][0]['batch_size']} a rank, prefetch "
+                  f"{row['prefetch']}; nodes held a rank: "
+                  f"{held}): epoch {row['epoch_s']:.3f} s = training {row['train_s']:.3f} s + "
+                  f"validation {row['val_s']:.3f} s; {row['train_nodes_per_s']:,.0f} training "
+                  f"nodes/s", flush=True)
+        one = by_size.get(min(args.world_sizes))
+        for W, row in sorted(by_size.items()):
+            if one is None or row is one:
+                continue
+            ratio = {"dataset": dataset, "world_sizes": [one["world_size"], W],
+                     "epoch_speedup": one["epoch_s"] / row["epoch_s"],
+                     "train_speedup": one["train_s"] / row["train_s"]}
+            rows.append(ratio)
+            print(f"{dataset}: {W} processes against {one['world_size']}, one thread each: epoch "
+                  f"throughput {ratio['epoch_speedup']:.2f}x, training throughput "
+                  f"{ratio['train_speedup']:.2f}x (target >= 1.6x)", flush=True)
+    return rows
+
+
 # --------------------------------------------------------------- main
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         print(json.dumps(child(json.loads(sys.argv[2]))))
         return
+    if len(sys.argv) > 2 and sys.argv[1] == "--child-ddp":
+        print(json.dumps(ddp_child(json.loads(sys.argv[2]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", nargs="?", default="all", choices=("memory", "share", "accuracy", "all"))
+    parser.add_argument("what", nargs="?", default="all", choices=("memory", "share", "accuracy", "ddp", "all"))
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny sizes, 1 seed of Cora")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 2_000_000, 4_000_000])
     parser.add_argument("--size", type=int, default=1_000_000, help="nodes for 'share'")
@@ -377,14 +497,32 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--limit-gb", type=float, default=12.0)
     parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument("--ddp-datasets", default="pubmed,sparse_csbm",
+                        help="for 'ddp': Planetoid names and/or sparse_csbm")
+    parser.add_argument("--ddp-size", type=int, default=200_000, help="sparse_csbm nodes for 'ddp'")
+    parser.add_argument("--ddp-train-fraction", type=float, default=0.1,
+                        help="share of sparse_csbm's nodes that train, for 'ddp'")
+    parser.add_argument("--world-sizes", default="1,2", help="processes to compare, for 'ddp'")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs timed per 'ddp' case")
+    parser.add_argument("--split", default="metis", choices=("metis", "random"))
+    parser.add_argument("--prefetch", type=int, default=0,
+                        help="for 'ddp': batches sampled ahead in a background thread (default 0: "
+                             "one thread a process, nothing else)")
+    parser.add_argument("--global-batch", action="store_true",
+                        help="for 'ddp': --batch-size is the global batch, split over the ranks "
+                             "(default: per rank, as torchrun -m gattut)")
     parser.add_argument("--out", default=None, help="JSON file for the rows")
     args = parser.parse_args()
     args.fanouts = [int(k) for k in args.fanouts.split(",")]
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    args.ddp_datasets = [d.strip() for d in args.ddp_datasets.split(",") if d.strip()]
+    args.world_sizes = [int(k) for k in args.world_sizes.split(",")]
     if args.quick:
         args.sizes, args.size, args.steps, args.repeats = [20_000, 40_000], 20_000, 5, 1
         args.seeds, args.datasets, args.max_epochs, args.train_fraction = 1, ["cora"], 30, 0.05
+        args.ddp_datasets, args.ddp_size, args.ddp_train_fraction = ["cora", "sparse_csbm"], 4000, 0.2
+        args.epochs = 2
     results = {"argv": sys.argv[1:]}
     if args.what in ("memory", "all"):
         results["memory"] = memory(args)
@@ -392,6 +530,8 @@ def main() -> None:
         results["share"] = share(args)
     if args.what in ("accuracy", "all"):
         results["accuracy"] = accuracy(args)
+    if args.what in ("ddp", "all"):
+        results["ddp"] = ddp(args)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

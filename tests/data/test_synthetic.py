@@ -6,7 +6,13 @@ import pytest
 import torch
 
 from gattut.data.planetoid import load_planetoid
-from gattut.data.synthetic import InductiveSplit, contextual_sbm, inductive_split, random_graph
+from gattut.data.synthetic import (
+    InductiveSplit,
+    contextual_sbm,
+    inductive_split,
+    random_graph,
+    sparse_csbm,
+)
 from gattut.graph import Graph
 
 
@@ -84,6 +90,64 @@ def test_sbm_deterministic_given_seed():
 def test_sbm_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         contextual_sbm(**kwargs)
+
+
+# --------------------------------------------------------------- sparse contextual SBM
+def test_sparse_csbm_shapes_degree_homophily_and_masks():
+    N, C, F, d = 20_000, 4, 5, 10
+    g = sparse_csbm(N, C, d, F, homophily=0.8, seed=0, train_fraction=0.05, val_fraction=0.2)
+    assert g.x.shape == (N, F) and g.x.dtype == torch.float32
+    assert g.y.shape == (N,) and g.y.dtype == torch.int64
+    assert g.edge_index.shape[0] == 2 and g.edge_index.dtype == torch.int64
+    assert torch.bincount(g.y).tolist() == [N // C] * C
+    _assert_simple(g)
+    src, dst = g.edge_index
+    assert set(zip(src.tolist(), dst.tolist())) == set(zip(dst.tolist(), src.tolist()))
+    # N * d / 2 pairs drawn, a few dozen repeats dropped: the degree is just under d.
+    assert N * d - 400 <= g.num_edges <= N * d
+    # About 80% of the edges join one class (M = 10^5 draws: 4 std is ~0.005).
+    assert abs(float((g.y[src] == g.y[dst]).float().mean()) - 0.8) < 0.01
+    total = g.train_mask.int() + g.val_mask.int() + g.test_mask.int()
+    assert torch.equal(total, torch.ones(N, dtype=torch.int32))  # disjoint, every node
+    for mask, p in ((g.train_mask, 0.05), (g.val_mask, 0.2), (g.test_mask, 0.75)):
+        assert abs(float(mask.float().mean()) - p) < 4 * (p * (1 - p) / N) ** 0.5
+
+
+def test_sparse_csbm_features_carry_the_class_and_extremes_hold():
+    g = sparse_csbm(400, 4, 6, 3, feature_noise=0.0, seed=1)
+    for c in range(4):
+        rows = g.x[g.y == c]
+        assert torch.equal(rows, rows[:1].expand_as(rows))  # the class mean, no noise
+    src, dst = g.edge_index
+    assert not bool((g.y[src] == g.y[dst]).all())  # homophily 0.8: some edges cross
+    pure = sparse_csbm(400, 4, 6, 3, homophily=1.0, seed=1).edge_index
+    assert torch.equal(g.y[pure[0]], g.y[pure[1]])  # homophily 1: every edge in one class
+    none = sparse_csbm(400, 4, 6, 3, homophily=0.0, seed=1).edge_index
+    assert not bool((g.y[none[0]] == g.y[none[1]]).any())  # homophily 0: none
+    assert sparse_csbm(10, 2, 0.0, 3).edge_index.shape == (2, 0)
+
+
+def test_sparse_csbm_deterministic_given_seed():
+    a = sparse_csbm(3000, seed=7)
+    _assert_same(a, sparse_csbm(3000, seed=7))
+    b = sparse_csbm(3000, seed=8)
+    assert not torch.equal(a.x, b.x) and not torch.equal(a.y, b.y)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_classes": 1}, "num_classes >= 2"),
+    ({"num_nodes": 3}, "num_nodes >= num_classes"),
+    ({"num_features": 0}, "num_features >= 1"),
+    ({"num_nodes": 100.0}, "num_nodes must be an int, got 100.0"),
+    ({"avg_degree": -1.0}, "avg_degree must be >= 0, got -1.0"),
+    ({"feature_noise": -0.5}, "feature_noise must be >= 0"),
+    ({"homophily": 1.5}, r"homophily must be in \[0, 1\], got 1.5"),
+    ({"train_fraction": -0.1}, r"train_fraction must be in \[0, 1\]"),
+    ({"train_fraction": 0.6, "val_fraction": 0.5}, "train_fraction \\+ val_fraction must be <= 1"),
+])
+def test_sparse_csbm_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sparse_csbm(**{"num_nodes": 100, **kwargs})
 
 
 # ------------------------------------------------------------------ random graph
