@@ -41,8 +41,8 @@ def main() -> None:
     set_seed(0)
     splits = scene_splits(N_TRAIN, 200, 500, seed=0)
     vocab = scene_vocab()
-    # Without the gating scalar: with it, the loss after 1,000 steps was ~10x higher
-    # (0.38 vs 0.04 in our runs), and the notebook's models must train in minutes.
+    # Without the gating scalar by default: with it (--gate), the mean loss of the 4th
+    # epoch was 0.378 against 0.087 without, on the same data and seed (2026-12-01).
     model = ShowAttendTell(len(vocab), d_feature=64, gate=args.gate)
     penalty = args.penalty if args.which == "regularised" else 0.0
     settings = dict(n_train=N_TRAIN, split_seed=0, epochs=args.epochs, batch_size=32, lr=3e-3,
