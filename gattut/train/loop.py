@@ -65,7 +65,7 @@ _RESULT_FIELDS = ("lr", "weight_decay", "decay_bias", "patience", "seed", "bf16"
 # full batch has no fanouts and runs in one process; fit_minibatch and fit_distributed pass
 # their own values to _run (``batching``), so a run resumed with other fanouts, another split
 # or another number of processes is refused instead of silently training another run.
-_BATCHING = {"fanouts": None, "split": None, "world_size": 1}
+_BATCHING = {"fanouts": None, "drop_last": False, "split": None, "world_size": 1}
 
 
 @dataclass
@@ -331,7 +331,7 @@ def _run(
     (``R`` numbers each, or one number for one model; it runs under ``no_grad``).
     ``optimizer`` is the one ``train_step`` steps; a resumed run loads its state here.
     ``batching`` names how the training nodes are batched and shared (``fanouts``,
-    ``split``, ``world_size``; default: full batch in one process); a checkpoint
+    ``drop_last``, ``split``, ``world_size``; default: full batch in one process); a checkpoint
     records it with the settings in ``_RESULT_FIELDS``, and a resumed run must match both.
     """
     recorded = _result_config(config, batching)

@@ -97,7 +97,8 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
         graph: a :class:`~gattut.data.graph.Graph` with ``y`` and all three masks.
         config: :class:`TrainConfig` (the paper's defaults when ``None``); its
             ``batch_size`` is set to this one's, so checkpoints record it (with
-            ``fanouts`` and the number of processes: resuming with others is refused).
+            ``fanouts``, ``drop_last`` and the number of processes: resuming with others
+            is refused).
         fanouts: sampled edges per node, one per layer, hop 1 first (``-1``: all).
         batch_size: training nodes per step.
         train_nodes: the nodes this process trains on (ids or an ``(N,)`` mask);
@@ -163,7 +164,7 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
                   if isinstance(model, torch.nn.parallel.DistributedDataParallel) else 1)
     return _run(net, optimizer, config, device, metric, train_step, evaluate,
                 desc=graph.name or "mini-batch",
-                batching={"fanouts": fanouts, "world_size": world_size})[0]
+                batching={"fanouts": fanouts, "drop_last": drop_last, "world_size": world_size})[0]
 
 
 @torch.no_grad()

@@ -65,6 +65,8 @@ def test_resume_refuses_other_fanouts_or_a_full_batch_checkpoint(tiny_graph, tmp
     resume = _config(max_epochs=4, checkpoint=str(file), resume=True)
     with pytest.raises(CheckpointMismatchError, match=r"fanouts=\[5, 5\] \(now \[4, 4\]\)"):
         _fit(tiny_graph, GAT, fanouts=(4, 4), config=resume)
+    with pytest.raises(CheckpointMismatchError, match=r"drop_last=False \(now True\)"):
+        _fit(tiny_graph, GAT, config=resume, drop_last=True)
     assert torch.load(file)["config"]["fanouts"] == [5, 5]  # the file is left as it was
 
     full = tmp_path / "full.pt"  # a full-batch checkpoint records no fanouts
