@@ -141,6 +141,7 @@ _STYLE = """<style>
 .gattut-explorer-readout { font-size: 0.85em; line-height: 1.6; min-height: 1.6em;
   overflow-wrap: anywhere; }
 .gattut-explorer-readout .gattut-w { white-space: nowrap; margin-right: 0.4em; }
+.gattut-explorer-readout .gattut-w[data-weight^="0.00"] { opacity: 0.5; }
 @media print {
   .gattut-explorer .gattut-explorer-plot, .gattut-explorer .gattut-explorer-readout {
     display: none !important; }
