@@ -6,7 +6,8 @@ request to an outside host and no failed request; every math element must be
 typeset by the book's own MathJax; every image must have loaded; each chapter
 shows at least as many images as its executed notebook has figures; nothing
 overflows the page at 1280 px or at a 390 px phone width (a wide block scrolls
-inside its own box); at 1280 px no code line and no equation is cut; the
+inside its own box); at 1280 px no line of code, of printed output or of a
+shell block, and no equation, is cut; the
 glossary's Chinese renders with real glyphs, not empty boxes. A screenshot of
 each page at both widths is saved under ``_build/screenshots/``. The
 ``*_can_fail`` tests run the same checks on broken pages and see them fail.
@@ -168,7 +169,7 @@ _OVERFLOW_JS = """() => {
     return {
         page: document.documentElement.scrollWidth - innerWidth,
         past: past.map(e => e.tagName + ' ' + e.textContent.trim().slice(0, 50)),
-        code: [...document.querySelectorAll('div.cell_input div.highlight pre')].filter(cut)
+        code: [...document.querySelectorAll('div.highlight pre, div.cell_output pre')].filter(cut)
             .map(e => longest(e).slice(0, 70)),
         math: [...document.querySelectorAll('mjx-container[display="true"]')].filter(cut)
             .map(e => e.textContent.slice(0, 50)),
@@ -263,24 +264,31 @@ def test_glossary_chinese_has_glyphs(browser, site):
 _BROKEN_PAGE = """<html><body><div class="bd-main"><div class="bd-article">
 <p><span style="white-space: nowrap">{wide}</span></p>
 <div class="cell_input"><div class="highlight"><pre style="width: 300px; overflow-x: auto">{code}</pre>
-</div></div><p id="pua">\ue000\ue001</p></div></div></body></html>"""
+</div></div><div class="cell_output"><pre style="width: 300px; overflow-x: auto">{printed}</pre></div>
+<div class="highlight"><pre style="width: 300px; overflow-x: auto">{shell}</pre></div><p id="pua">\ue000\ue001</p></div></div></body></html>"""
 
 
 def test_overflow_checks_can_fail(browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.set_content(_BROKEN_PAGE.format(wide="x" * 200, code="y = 1  # " + "z" * 120))
+    short = {"code": "y = 1", "printed": "1", "shell": "ls"}
+    page.set_content(_BROKEN_PAGE.format(wide="x" * 200, **{**short, "code": "y = 1 # " + "z" * 120}))
     broken = _overflow(page)
-    page.set_content(_BROKEN_PAGE.format(wide="short", code="y = 1"))
+    page.set_content(_BROKEN_PAGE.format(wide="short", **short))
     fine = _overflow(page)
+    cut = {}  # a long line printed by a cell, or in a shell block of the prose, is cut too
+    for where in ("printed", "shell"):
+        page.set_content(_BROKEN_PAGE.format(wide="short", **{**short, where: "w" * 120}))
+        cut[where] = _overflow(page)["code"]
     page.close()
     assert broken["page"] > 1 and broken["past"] and broken["code"]
     assert fine["page"] <= 1 and not fine["past"] and not fine["code"]
+    assert cut["printed"] and cut["shell"]
 
 
 def test_glyph_check_can_fail(browser):
     """Private-use characters have no glyph in any font: the check sees the boxes."""
     page = browser.new_page()
-    page.set_content(_BROKEN_PAGE.format(wide="", code=""))
+    page.set_content(_BROKEN_PAGE.format(wide="", code="", printed="", shell=""))
     assert page.evaluate(_GLYPHS_JS, ["#pua", "\ue000", "\ue001"]) is False
     assert page.evaluate(_GLYPHS_JS, ["#pua", "A", "B"]) is True
     page.close()

@@ -43,7 +43,7 @@ from gattut.plot.explore import (  # noqa: E402
 )
 
 # The chapters with explorers, and how many each shows.
-CHAPTERS = {"04_bahdanau_luong": 2, "06_multi_head": 2, "12_reading_attention": 1}
+CHAPTERS = {"04_bahdanau_luong": 2, "06_multi_head": 2, "08_transformer": 2, "12_reading_attention": 1}
 
 # The centre of point ``i`` of trace ``k`` of an explorer, in page coordinates.
 _POINT_JS = """([id, k, i]) => {
