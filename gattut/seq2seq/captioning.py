@@ -55,8 +55,8 @@ from torch import nn
 
 from gattut.attention import BahdanauAttention
 from gattut.data.scenes import Scene, collate_scenes
-from gattut.data.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
-from gattut.seq2seq.decode import Hypothesis, _beam_one, _next_log_probs
+from gattut.data.vocab import EOS_ID, PAD_ID, Vocab
+from gattut.seq2seq.decode import Hypothesis, _beam_one, greedy_steps
 from gattut.seq2seq.model import check_target
 
 __all__ = [
@@ -318,29 +318,7 @@ def greedy_caption(model: ShowAttendTell, images: torch.Tensor, max_len: int = 2
     """
     B, _, _ = check_images(images)
     _check_max_len(max_len)
-    memory = model.encode(images)
-    state = model.init_state(memory)
-    tokens = torch.full((B,), SOS_ID, dtype=torch.long, device=images.device)  # (B,)
-    done = torch.zeros(B, dtype=torch.bool, device=images.device)
-    scores = torch.zeros(B, device=images.device)
-    outputs, rows = [], []
-    for _ in range(max_len):
-        logits, state, weights = model.step(tokens, state, memory)  # (B, V), ..., (B, L)
-        best, tokens = _next_log_probs(logits).max(dim=-1)  # (B,), (B,)
-        scores += torch.where(done, torch.zeros_like(best), best)
-        outputs.append(tokens)
-        rows.append(weights)
-        done |= tokens == EOS_ID
-        if bool(done.all()):
-            break
-    out = torch.stack(outputs, dim=1).tolist()  # (B, steps)
-    stacked = torch.stack(rows, dim=1)  # (B, steps, L)
-    hyps = []
-    for b in range(B):
-        finished = EOS_ID in out[b]
-        n = out[b].index(EOS_ID) if finished else len(out[b])
-        hyps.append(Hypothesis(out[b][:n], float(scores[b]), finished, stacked[b, :n].cpu()))
-    return hyps
+    return greedy_steps(model, model.encode(images), B, images.device, max_len)
 
 
 class _ImagesAsSource:

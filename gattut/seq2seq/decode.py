@@ -31,7 +31,7 @@ from gattut.data.corpus import ParallelCorpus
 from gattut.data.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
 from gattut.seq2seq.encoders import check_source
 
-__all__ = ["Hypothesis", "greedy_decode", "beam_search", "translate", "decode_split"]
+__all__ = ["Hypothesis", "greedy_decode", "greedy_steps", "beam_search", "translate", "decode_split"]
 
 
 class Hypothesis(NamedTuple):
@@ -100,15 +100,33 @@ def greedy_decode(
     """
     B, S = check_source(src, src_lengths)
     _check_max_len(max_len, model)
-    memory = model.encode(src, src_lengths)
+    hyps = greedy_steps(model, model.encode(src, src_lengths), B, src.device, max_len)
+    return [  # each example's weights over its real source positions
+        h if h.weights is None else h._replace(weights=h.weights[:, :length])
+        for h, length in zip(hyps, src_lengths.tolist())
+    ]
+
+
+@torch.no_grad()
+def greedy_steps(model, memory, batch_size: int, device, max_len: int) -> list[Hypothesis]:
+    """The greedy loop itself, from an encoded batch: one step for every sequence at a time.
+
+    ``model.init_state(memory)`` and ``model.step(tokens, state, memory)`` are all
+    it needs, so any encoder (token batches, images) shares it. Each
+    hypothesis's ``weights`` has one attention row a token (``None`` if the
+    model returns none).
+
+    Shapes:
+        memory: the model's encoding of ``batch_size`` inputs -> ``batch_size`` hypotheses.
+    """
+    B = batch_size
     state = model.init_state(memory)
-    tokens = torch.full((B,), SOS_ID, dtype=torch.long, device=src.device)  # (B,)
-    done = torch.zeros(B, dtype=torch.bool, device=src.device)
-    outputs, scores, rows = [], torch.zeros(B, device=src.device), []
+    tokens = torch.full((B,), SOS_ID, dtype=torch.long, device=device)  # (B,)
+    done = torch.zeros(B, dtype=torch.bool, device=device)
+    outputs, scores, rows = [], torch.zeros(B, device=device), []
     for _ in range(max_len):
         logits, state, weights = model.step(tokens, state, memory)  # (B, V), ..., (B, S)
-        log_probs = _next_log_probs(logits)  # (B, V)
-        best, tokens = log_probs.max(dim=-1)  # (B,), (B,)
+        best, tokens = _next_log_probs(logits).max(dim=-1)  # (B,), (B,)
         scores += torch.where(done, torch.zeros_like(best), best)
         outputs.append(tokens)
         rows.append(weights)
@@ -121,7 +139,7 @@ def greedy_decode(
     for b in range(B):
         finished = EOS_ID in out[b]
         n = out[b].index(EOS_ID) if finished else len(out[b])
-        w = None if stacked is None else stacked[b, :n, : int(src_lengths[b])].cpu()
+        w = None if stacked is None else stacked[b, :n].cpu()
         hyps.append(Hypothesis(out[b][:n], float(scores[b]), finished, w))
     return hyps
 
