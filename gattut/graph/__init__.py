@@ -33,7 +33,7 @@ from gattut.graph.gat import GATConv
 from gattut.graph.gated import GatedGATConv
 from gattut.graph.gatv2 import GATv2Conv
 from gattut.graph.gcn import GCNConv
-from gattut.graph.inference import layerwise_inference
+from gattut.graph.inference import layerwise_inference, targets_within
 from gattut.graph.message_passing import propagate
 from gattut.graph.models import GAT, GCN, MLP, PPIGAT, GATv2
 from gattut.graph.ops import (
@@ -101,4 +101,5 @@ __all__ = [
     "spmm",
     "spmm_reference",
     "sym_norm",
+    "targets_within",
 ]

@@ -59,7 +59,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from gattut.data.graph import Graph
-from gattut.graph.partition import Part
+from gattut.graph.partition import Part, hop_distance
 from gattut.train.loop import TrainConfig, TrainResult
 from gattut.train.metrics import f1_counts, micro_f1
 
@@ -381,7 +381,10 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
        from the part with its own seed (a sampler on part plus halo draws what
        one on the whole graph would: :meth:`Part.sampler`); DDP averages the
        gradients, so the copies of the model stay identical;
-    2. evaluates its part exactly (layer-wise inference on part plus halo)
+    2. evaluates the validation nodes of its part exactly (layer-wise inference
+       on part plus halo, where layer ``k`` of ``L`` computes only the nodes
+       within ``L - 1 - k`` hops of them:
+       :func:`~gattut.graph.inference.targets_within`)
        and sums loss and hits with the other ranks: every rank sees the
        whole graph's validation numbers and takes the same early-stopping
        decision (the paper's rule, :func:`gattut.train.loop._run`).
@@ -418,7 +421,7 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
     """
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    from gattut.graph.inference import layerwise_inference
+    from gattut.graph.inference import layerwise_inference, targets_within
     from gattut.graph.sampling import NeighborLoader, gather_rows
     from gattut.train.loop import _autocast, _for_bf16, _run, _task_of, check_graph, make_optimizer
     from gattut.train.minibatch import _check_labels, check_minibatch
@@ -448,6 +451,13 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
                             seed=rank_seed(config.seed, ctx.rank), prefetch=prefetch,
                             sampler=part.sampler(fanouts))
     metric, loss_fn = _task_of(y)
+    # What evaluating a split computes: at layer k of L only the nodes within L - 1 - k hops of
+    # the split's nodes this rank scores (the last layer: those alone), not the part and its whole
+    # halo. Exact (gattut.graph.inference); the part holds every in-edge this reads (they are
+    # within L - 1 hops of its own nodes).
+    needed = {s: targets_within(hop_distance(part.edge_index, part.num_nodes, masks[s].cpu(),
+                                             len(model.layer_names) - 1), len(model.layer_names))
+              for s in masks}
 
     # 2) one model on every rank, wrapped so that backward averages the gradients.
     model.to(device)
@@ -474,8 +484,8 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
 
     def evaluate(run: nn.Module, split_name: str) -> tuple[float, float]:
         with _autocast(device, config.bf16):
-            logits = layerwise_inference(model, x, sampler=loader.sampler,
-                                         chunk_size=chunk_size).float()  # (N_r, C)
+            logits = layerwise_inference(model, x, sampler=loader.sampler, chunk_size=chunk_size,
+                                         targets_per_layer=needed[split_name]).float()  # (N_r, C)
         mask = masks[split_name]
         out, truth = logits[mask], y[mask]  # this rank's part only
         loss_sum = float(loss_fn(out, truth, reduction="sum")) if out.shape[0] else 0.0

@@ -23,7 +23,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from gattut.__main__ import main
 from gattut.data.synthetic import contextual_sbm
 from gattut.graph.models import GAT
-from gattut.graph.partition import halo
+from gattut.graph.partition import halo, hop_distance
 from gattut.graph.sampling import NeighborSampler
 from gattut.train.checkpoint import CheckpointMismatchError
 from gattut.train.distributed import (
@@ -194,6 +194,24 @@ def _fit(max_epochs: int, split: str = "random", **kw):
     return result, {k: v.clone() for k, v in model.state_dict().items()}
 
 
+def _fit_recording_inference(max_epochs: int, split: str):
+    """_fit, recording the rows each layer of each evaluation computed (its targets_per_layer)."""
+    import gattut.graph.inference as inference
+
+    original, calls = inference.layerwise_inference, []
+
+    def recording(*args, **kw):
+        targets = kw.get("targets_per_layer")
+        calls.append(None if targets is None else [t.clone() for t in targets])
+        return original(*args, **kw)
+
+    inference.layerwise_inference = recording  # fit_distributed imports it when called
+    try:
+        return _fit(max_epochs, split=split), calls
+    finally:
+        inference.layerwise_inference = original
+
+
 def _all(rank: int, world_size: int, folder: str, torchrun_dir: str):
     """Everything the tests below check, in one pair of processes (starting one costs seconds).
 
@@ -211,13 +229,16 @@ def _all(rank: int, world_size: int, folder: str, torchrun_dir: str):
         other_split = None
     except CheckpointMismatchError as exc:
         other_split = str(exc)
-    metis = _fit(2, split="metis")
+    metis, evaluated = _fit_recording_inference(2, split="metis")
     # What train_on_processes runs in each process (here in processes started already).
     paper = _train_worker(rank, world_size, "gcn", "csbm", None, 0, [3, 3], 8, "random",
                           {"max_epochs": 2})
     part, share, scored = _holdings(_graph(), 0, context, "metis", 2)
     held = {"n_id": part.n_id, "share": part.to_global(share), "scored": part.n_id[scored],
-            "halo_ok": torch.equal(part.halo, halo(_graph().edge_index, 90, part.nodes, 2))}
+            "halo_ok": torch.equal(part.halo, halo(_graph().edge_index, 90, part.nodes, 2)),
+            "local": {s: (getattr(_graph(), f"{s}_mask")[part.n_id] & scored).nonzero().flatten()
+                      for s in ("val", "test")},
+            "edge_index": part.edge_index, "num_local": part.num_nodes, "evaluated": evaluated}
     files = sorted(p.name for p in Path(folder).iterdir())
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):  # main() leaves the group when it ends
@@ -418,3 +439,22 @@ def test_the_command_line_refuses_to_resume_with_another_world_size(two_nodes, t
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "world_size=2 (now 1)" in err, err
     assert file.read_bytes() == before and not torch.distributed.is_initialized()
+
+
+def test_each_rank_evaluates_at_layer_k_only_the_nodes_within_L_minus_1_minus_k_hops(two_ranks):
+    for r in two_ranks:
+        held = r["held"]
+        assert held["evaluated"], "fit_distributed did not evaluate through layerwise_inference"
+        expected = {}
+        for split, nodes in held["local"].items():  # the split's nodes this rank scores
+            hops = hop_distance(held["edge_index"], held["num_local"], nodes, 1)  # (N_r,)
+            expected[split] = [torch.nonzero(hops >= 0).flatten().tolist(),  # layer 0: them + 1 hop
+                               nodes.tolist()]  # layer 1: them alone
+            assert len(expected[split][0]) < held["num_local"]  # not the part and its whole halo
+        seen = []
+        for targets in held["evaluated"]:
+            assert targets is not None, "the evaluation computed every local node at every layer"
+            got = [t.tolist() for t in targets]
+            assert got in expected.values()
+            seen.append("val" if got == expected["val"] else "test")
+        assert seen[0] == "val" and seen[-1] == "test"  # each epoch validates; the end tests
