@@ -117,6 +117,9 @@ window.gattutExplorer = window.gattutExplorer || (function () {
     const gd = root.querySelector('.gattut-explorer-plot');
     const readout = root.querySelector('.gattut-explorer-readout');
     root.dataset.started = '1';
+    // Shown before plotly draws: a hidden box has no width, and plotly would fall
+    // back to 700 px (cut on a phone) instead of fitting the column.
+    root.classList.add('gattut-explorer-on');
     Plotly.newPlot(gd, spec.figure.data, spec.figure.layout, spec.config).then(() => {
       const react = ev => ev && ev.points && ev.points.length
         && (spec.kind === 'graph' ? graph : rows)(gd, spec, readout, ev.points[0]);
@@ -134,9 +137,9 @@ window.gattutExplorer = window.gattutExplorer || (function () {
 _STYLE = """<style>
 .gattut-explorer { margin: 0.5em 0 1em; max-width: 100%; }
 .gattut-explorer-plot { width: 100%; }
-.gattut-explorer-live .gattut-explorer-static { display: none; }
-.gattut-explorer:not(.gattut-explorer-live) .gattut-explorer-plot,
-.gattut-explorer:not(.gattut-explorer-live) .gattut-explorer-readout { display: none; }
+.gattut-explorer-on .gattut-explorer-static { display: none; }
+.gattut-explorer:not(.gattut-explorer-on) .gattut-explorer-plot,
+.gattut-explorer:not(.gattut-explorer-on) .gattut-explorer-readout { display: none; }
 .gattut-explorer-static { max-width: 100%; height: auto; }
 .gattut-explorer-readout { font-size: 0.85em; line-height: 1.6; min-height: 1.6em;
   overflow-wrap: anywhere; }
@@ -329,7 +332,10 @@ def _rows_figure(go, weights: np.ndarray, sources: list[str], targets: list[str]
     strip_height = min(0.9, (cell + 14) / (height - 60))
     layout = go.Layout(
         title={"text": title, "font": {"size": 13}, "x": 0.02},
-        height=height, margin={"l": 8, "r": 8, "t": 40 + (30 if H > 1 else 0), "b": 8},
+        # autosize: as wide as the page's column (plotly.js would draw 700 px and a
+        # phone would cut it); the height is fixed.
+        autosize=True, height=height,
+        margin={"l": 8, "r": 8, "t": 40 + (30 if H > 1 else 0), "b": 8},
         xaxis={"domain": [0.12, 1], "showticklabels": False, "range": [-0.5, S - 0.5],
                "fixedrange": True, "showgrid": False, "zeroline": False},
         xaxis2={"domain": [0, 0.1], "showticklabels": False, "range": [-0.5, 0.5],
@@ -545,7 +551,7 @@ def _graph_figure(go, pos, src, dst, labels, colors, into, slots, H, title):
         for _ in range(slots)
     ]  # fmt: skip
     layout = go.Layout(
-        title={"text": title, "font": {"size": 13}, "x": 0.02}, height=460,
+        title={"text": title, "font": {"size": 13}, "x": 0.02}, autosize=True, height=460,
         margin={"l": 8, "r": 8, "t": 40 + (30 if H > 1 else 0), "b": 8},
         xaxis={"visible": False, "fixedrange": True},
         yaxis={"visible": False, "fixedrange": True, "scaleanchor": "x"},

@@ -186,8 +186,12 @@ def toy(tmp_path_factory):
     ]
     body = "".join(e.to_html() for e in explorers)
     head = '<script src="plotly.min.js"></script>'
+    wide = explore_heads(*weights["heads"], title="four heads")
+    wide.figure.update_layout(autosize=False, width=1400)  # wider than any window here
     pages = {
         "page.html": f"<html><head>{head}</head><body>{body}</body></html>",
+        # An explorer drawn wider than its column: cut on the right.
+        "wide.html": f"<html><head>{head}</head><body>{wide.to_html()}</body></html>",
         # The same page whose explorers never answer the pointer.
         "deaf.html": f"<html><head>{head}</head><body>"
         + re.sub(r"gd\.on\('plotly_(hover|click)', react\);", "", body)
@@ -240,6 +244,40 @@ def _toy_problems(page, weights) -> list[str]:
             page, ids[2], node, expected, hover_text=f"node {labels[node]}"
         )
     return problems
+
+
+# Explorers whose drawing is wider than their box: plotly clips it, so the right of the
+# figure (the last tokens, the head menu) is cut, which no page-overflow check sees.
+_CUT_JS = """() => [...document.querySelectorAll('.gattut-explorer')].filter(root => {
+    const svg = root.querySelector('svg.main-svg');
+    const box = root.querySelector('.gattut-explorer-plot');
+    return svg && box && svg.getBoundingClientRect().width > box.clientWidth + 1;
+}).map(root => root.id)"""
+
+
+def _cut_explorers(page) -> list[str]:
+    return page.evaluate(_CUT_JS)
+
+
+@pytest.mark.parametrize("width", [1000, 390])
+def test_explorers_fit_their_column(browser, toy, width):  # noqa: F811
+    url, _ = toy
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{url}/page.html", wait_until="load")
+    page.wait_for_function("document.querySelectorAll('.gattut-explorer-live').length === 3")
+    cut = _cut_explorers(page)
+    page.close()
+    assert cut == []
+
+
+def test_fit_check_can_fail(browser, toy):  # noqa: F811
+    url, _ = toy
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(f"{url}/wide.html", wait_until="load")
+    page.wait_for_selector(".gattut-explorer-live", timeout=30_000)
+    cut = _cut_explorers(page)
+    page.close()
+    assert len(cut) == 1
 
 
 def test_pointer_reads_the_package_weights(browser, toy):  # noqa: F811
@@ -309,6 +347,12 @@ def test_chapter_explorers(browser, site, name):  # noqa: F811
         arg=len(ids),
         timeout=30_000,
     )
+    cut = {1280: _cut_explorers(page)}
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)  # plotly redraws at the new width
+    cut[390] = _cut_explorers(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.wait_for_timeout(500)
     scripts = page.evaluate(
         "[...document.scripts].filter(s => /plotly[^/]*\\.js/.test(s.src)).map(s => s.src)"
     )
@@ -333,6 +377,7 @@ def test_chapter_explorers(browser, site, name):  # noqa: F811
     page.close()
     assert len(ids) == CHAPTERS[name], f"{name}: {len(ids)} explorers, expected {CHAPTERS[name]}"
     assert problems == []
+    assert cut == {1280: [], 390: []}, f"{name}: explorers cut on the right {cut}"
     assert outside == [], f"{name}: requests to outside hosts {outside}"
     assert len(scripts) == 1 and len(plotly_requests) == 1, (
         f"{name}: plotly.js loaded {len(plotly_requests)} times by {scripts}"
