@@ -56,7 +56,7 @@ from torch import nn
 from gattut.attention import BahdanauAttention
 from gattut.data.scenes import Scene, collate_scenes
 from gattut.data.vocab import EOS_ID, PAD_ID, Vocab
-from gattut.seq2seq.decode import Hypothesis, _beam_one, greedy_steps
+from gattut.seq2seq.decode import Hypothesis, _beam_one, _check_max_len, greedy_steps
 from gattut.seq2seq.model import check_target
 
 __all__ = [
@@ -301,11 +301,6 @@ def hard_attention_context(
     return features[torch.arange(len(index)), index], index  # (B, D), (B,)
 
 
-def _check_max_len(max_len) -> None:
-    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
-        raise ValueError(f"max_len must be a positive int, got {max_len!r}")
-
-
 @torch.no_grad()
 def greedy_caption(model: ShowAttendTell, images: torch.Tensor, max_len: int = 24) -> list[Hypothesis]:
     """The most likely word at each step, for a batch of images.
@@ -317,7 +312,7 @@ def greedy_caption(model: ShowAttendTell, images: torch.Tensor, max_len: int = 2
         images ``(B, 3, H, W)`` -> ``B`` hypotheses, weights ``(len(tokens), L)``
     """
     B, _, _ = check_images(images)
-    _check_max_len(max_len)
+    _check_max_len(max_len, model)
     return greedy_steps(model, model.encode(images), B, images.device, max_len)
 
 
@@ -351,7 +346,7 @@ def beam_caption(
         images ``(B, 3, H, W)`` -> ``B`` hypotheses
     """
     B, _, _ = check_images(images)
-    _check_max_len(max_len)
+    _check_max_len(max_len, model)
     if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
         raise ValueError(f"beam_width must be a positive int, got {beam_width!r}")
     if length_penalty < 0:

@@ -424,7 +424,7 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
     from gattut.graph.inference import layerwise_inference, targets_within
     from gattut.graph.sampling import NeighborLoader, gather_rows
     from gattut.train.loop import _autocast, _for_bf16, _run, _task_of, check_graph, make_optimizer
-    from gattut.train.minibatch import _check_labels, check_minibatch
+    from gattut.train.minibatch import _check_labels, check_minibatch, train_epoch
 
     config = (config or TrainConfig()).validate()
     if split not in ("random", "metis"):
@@ -466,19 +466,9 @@ def fit_distributed(model: nn.Module, graph: Graph, config: TrainConfig | None =
     optimizer = make_optimizer(model, config)
 
     def train_step(run: nn.Module) -> float:
-        ddp.train()
-        loader.set_epoch(int(torch.randint(0, 2**62, ())))  # the same draw on every rank
-        total, count = 0.0, 0
-        for batch in loader:
-            batch = batch.to(device)
-            optimizer.zero_grad(set_to_none=True)
-            with _own_stream(ctx.rank, device), _autocast(device, config.bf16):
-                logits = ddp(gather_rows(x, batch.n_id), batch.blocks)  # (B, C)
-            loss = loss_fn(logits.float(), y[batch.targets])
-            loss.backward()  # DDP: the mean of the ranks' gradients
-            optimizer.step()
-            n = batch.targets.shape[0]
-            total, count = total + float(loss.detach()) * n, count + n
+        # The epoch's batch seed is the same draw on every rank; dropout is each rank's own.
+        total, count = train_epoch(ddp, loader, x, y, optimizer, loss_fn, device, config.bf16,
+                                   stream=lambda: _own_stream(ctx.rank, device))
         total, count = _sum([total, count], device)
         return total / count  # the epoch's mean loss over every rank's targets
 

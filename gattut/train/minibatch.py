@@ -29,7 +29,8 @@ batches (DDP steps in lock step).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 import torch
@@ -51,7 +52,7 @@ from gattut.train.loop import (
 from gattut.train.metrics import accuracy, micro_f1
 from gattut.utils import get_device
 
-__all__ = ["check_minibatch", "fit_minibatch"]
+__all__ = ["check_minibatch", "fit_minibatch", "train_epoch"]
 
 
 def check_minibatch(fanouts: Sequence[int], batch_size: int, num_layers: int | None = None,
@@ -135,20 +136,7 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
     optimizer = make_optimizer(net, config)
 
     def train_step(run: nn.Module) -> float:
-        model.train()
-        # This epoch's batches, from the loop's seeded (and checkpointed) generator.
-        loader.set_epoch(int(torch.randint(0, 2**62, ())))
-        total, count = 0.0, 0
-        for batch in loader:
-            batch = batch.to(device)
-            optimizer.zero_grad(set_to_none=True)
-            with _autocast(device, config.bf16):
-                logits = model(gather_rows(x, batch.n_id), batch.blocks)  # (B, C)
-            loss = loss_fn(logits.float(), y[batch.targets])
-            loss.backward()
-            optimizer.step()
-            n = batch.targets.shape[0]
-            total, count = total + float(loss.detach()) * n, count + n
+        total, count = train_epoch(model, loader, x, y, optimizer, loss_fn, device, config.bf16)
         return total / max(count, 1)
 
     def evaluate(run: nn.Module, split: str) -> tuple[float, float]:
@@ -165,6 +153,35 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
     return _run(net, optimizer, config, device, metric, train_step, evaluate,
                 desc=graph.name or "mini-batch",
                 batching={"fanouts": fanouts, "drop_last": drop_last, "world_size": world_size})[0]
+
+
+def train_epoch(model: nn.Module, loader: NeighborLoader, x: Tensor, y: Tensor,
+                optimizer: torch.optim.Optimizer, loss_fn, device: torch.device, bf16: bool,
+                stream: Callable[[], AbstractContextManager] = nullcontext) -> tuple[float, int]:
+    """One pass over the loader's batches, one optimizer step each; the summed loss and targets.
+
+    The epoch's batches come from the loop's seeded (and checkpointed) torch
+    generator, so a resumed run draws what an uninterrupted one would. Each
+    forward pass runs inside ``stream()`` (a rank's own dropout stream under
+    :func:`~gattut.train.distributed.fit_distributed`).
+
+    Shapes:
+        x: (N, F); y: (N,) or (N, C) -> each step's logits (B, C).
+    """
+    model.train()
+    loader.set_epoch(int(torch.randint(0, 2**62, ())))
+    total, count = 0.0, 0
+    for batch in loader:
+        batch = batch.to(device)
+        optimizer.zero_grad(set_to_none=True)
+        with stream(), _autocast(device, bf16):
+            logits = model(gather_rows(x, batch.n_id), batch.blocks)  # (B, C)
+        loss = loss_fn(logits.float(), y[batch.targets])
+        loss.backward()  # under DDP: the mean of the ranks' gradients
+        optimizer.step()
+        n = batch.targets.shape[0]
+        total, count = total + float(loss.detach()) * n, count + n
+    return total, count
 
 
 @torch.no_grad()
