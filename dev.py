@@ -186,7 +186,8 @@ def serve(port: int = 8000) -> None:
 
 
 def clean() -> None:
-    for path in (ROOT / "_build", ROOT / "assets" / "mathjax"):  # _build holds html, singlehtml, pdf
+    # _build holds html, singlehtml, pdf; assets/ the copied MathJax and plotly.js.
+    for path in (ROOT / "_build", ROOT / "assets" / "mathjax", ROOT / "assets" / "plotly"):
         shutil.rmtree(path, ignore_errors=True)
 
 
