@@ -120,15 +120,15 @@ class LedgerTable:
     def to_html(self) -> str:
         """A plain ``<table>`` (no colours, so it reads in light and dark themes)."""
 
-        def cell(tag: str, text: str, right: bool) -> str:
-            style = ' style="text-align: right"' if right else ""
+        def cell(tag: str, text: str, k: int) -> str:
+            # "83.2 ± 0.7" (Ours, Paper) must not break at its spaces.
+            style = ["text-align: right"] * self._RIGHT[k] + ["white-space: nowrap"] * (k in (2, 4))
+            style = f' style="{"; ".join(style)}"' if style else ""
             return f"<{tag}{style}>{html.escape(text)}</{tag}>"
 
-        head = "".join(cell("th", h, r) for h, r in zip(self.HEADER, self._RIGHT))
-        body = "".join(
-            "<tr>" + "".join(cell("td", c, r) for c, r in zip(cells, self._RIGHT)) + "</tr>"
-            for cells in self.cells
-        )
+        head = "".join(cell("th", h, k) for k, h in enumerate(self.HEADER))
+        body = "".join("<tr>" + "".join(cell("td", c, k) for k, c in enumerate(cells)) + "</tr>"
+                       for cells in self.cells)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def to_markdown(self) -> str:
