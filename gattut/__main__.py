@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, or cuda[:k]")
     train.add_argument("--epochs", type=int, default=None, help="maximum epochs (paper: 100000)")
     train.add_argument("--patience", type=int, default=None, help="early-stopping patience (paper: 100)")
+    train.add_argument("--monitor", choices=["both", "metric"], default=None,
+                       help="early stopping on validation accuracy and loss (both: the paper's "
+                            "code) or accuracy alone (metric: the paper's CiteSeer figure)")
     train.add_argument("--lr", type=float, default=None, help="learning rate (default: the paper's)")
     train.add_argument("--weight-decay", type=float, default=None, help="L2 coefficient (default: the paper's)")
     train.add_argument("--bf16", action="store_true", help="bf16 autocast")
@@ -113,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
 # The TrainConfig fields the flags set, for messages that name a field.
 _FLAGS = {"max_epochs": "--epochs", "checkpoint_every": "--checkpoint-every",
           "weight_decay": "--weight-decay", "lr": "--lr", "patience": "--patience",
+          "monitor": "--monitor",
           "stacked": "--stacked", "bf16": "--bf16", "compile": "--compile",
           "checkpoint": "--checkpoint", "fanouts": "--fanouts", "batch_size": "--batch-size"}
 
@@ -198,7 +202,7 @@ def _train(args: argparse.Namespace) -> int:
     backend = _backend(args, fanouts, device)
     seeds = list(range(args.seed_start, args.seed_start + args.seeds))
     chosen = {"max_epochs": args.epochs, "patience": args.patience, "lr": args.lr,
-              "weight_decay": args.weight_decay}
+              "weight_decay": args.weight_decay, "monitor": args.monitor}
     settings = {k: v for k, v in chosen.items() if v is not None}
     settings.update(device=str(device), bf16=args.bf16, compile=args.compile,
                     checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,

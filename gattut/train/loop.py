@@ -60,7 +60,8 @@ _SPLITS = ("train_mask", "val_mask", "test_mask")
 
 # The settings that change the numbers a run produces. A checkpoint written
 # with other values of these is refused on resume (max_epochs may grow).
-_RESULT_FIELDS = ("lr", "weight_decay", "decay_bias", "patience", "seed", "bf16", "batch_size")
+_RESULT_FIELDS = ("lr", "weight_decay", "decay_bias", "patience", "monitor", "seed", "bf16",
+                  "batch_size")
 # How an epoch's training nodes are batched and shared, recorded and checked beside them:
 # full batch has no fanouts and runs in one process; fit_minibatch and fit_distributed pass
 # their own values to _run (``batching``), so a run resumed with other fanouts, another split
@@ -81,6 +82,9 @@ class TrainConfig:
         max_epochs: an upper bound; the paper's code allows 100,000 and lets
             early stopping end the run.
         patience: epochs without a new best validation accuracy or loss before stopping.
+        monitor: ``"both"`` (the paper's code: validation accuracy and loss) or ``"metric"``
+            (validation accuracy alone, the rule of the paper's CiteSeer figure); see
+            :class:`EarlyStopping`.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:k]"``.
         bf16: run forward passes under ``torch.autocast(dtype=torch.bfloat16)``.
         compile: wrap the model with ``torch.compile``.
@@ -97,6 +101,7 @@ class TrainConfig:
     decay_bias: bool = False
     max_epochs: int = 100_000
     patience: int = 100
+    monitor: str = "both"
     device: str = "auto"
     bf16: bool = False
     compile: bool = False
@@ -114,6 +119,7 @@ class TrainConfig:
             (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
             (self.max_epochs >= 1, f"max_epochs must be >= 1, got {self.max_epochs}"),
             (self.patience >= 1, f"patience must be >= 1, got {self.patience}"),
+            (self.monitor in ("both", "metric"), f"monitor must be 'both' or 'metric', got {self.monitor!r}"),
             (self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}"),
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (not (self.resume and self.checkpoint is None), "resume=True needs a checkpoint path"),
@@ -173,6 +179,9 @@ class EarlyStopping:
     hold, keep this epoch's weights; then update both records. Otherwise add
     one to the counter; the run stops when it reaches ``patience``.
 
+    ``monitor="metric"`` is the rule the paper's CiteSeer figure came from
+    (PetarV-/GAT issue 14): the validation metric alone, ``>=`` the best one,
+    resets the counter and keeps the weights; the loss is not consulted.
     ``monitor="loss"`` is the one-record rule of the seq2seq trainer
     (:func:`gattut.seq2seq.train`): only a validation loss strictly below the
     lowest one counts; it resets the counter and keeps the weights. The
@@ -189,8 +198,8 @@ class EarlyStopping:
 
     def __init__(self, patience: float = 100, num_seeds: int | None = None,
                  device: torch.device | str | None = None, monitor: str = "both"):
-        if monitor not in ("both", "loss"):
-            raise ValueError(f"EarlyStopping: monitor must be 'both' or 'loss', got {monitor!r}")
+        if monitor not in ("both", "metric", "loss"):
+            raise ValueError(f"EarlyStopping: monitor must be 'both', 'metric' or 'loss', got {monitor!r}")
         R = 1 if num_seeds is None else num_seeds
         real = {"dtype": torch.float64, "device": device}  # float64 holds any float32 score exactly
         self.patience, self.num_seeds, self.monitor = patience, num_seeds, monitor
@@ -231,6 +240,8 @@ class EarlyStopping:
         better_metric, better_loss = val_metric >= r["best_metric"], val_loss <= r["best_loss"]
         if self.monitor == "loss":  # one record: a strictly lower loss, and nothing else, counts
             better_loss = better_metric = val_loss < r["best_loss"]
+        elif self.monitor == "metric":  # one record: a metric as good as the best, nothing else
+            better_loss = better_metric
         either = active & (better_metric | better_loss)
         both = active & better_metric & better_loss
         r["best_epoch"] = torch.where(both, epoch, r["best_epoch"])
@@ -336,7 +347,7 @@ def _run(
     """
     recorded = _result_config(config, batching)
     R = 1 if seeds is None else len(seeds)
-    stopper = EarlyStopping(config.patience, num_seeds=R, device=device)
+    stopper = EarlyStopping(config.patience, num_seeds=R, device=device, monitor=config.monitor)
     # Each run's early-stopping weights; a run that never keeps an epoch gets its initial ones.
     stopper.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     history: list[Tensor] = []  # per epoch: (3, R) train loss, val loss, val metric

@@ -131,3 +131,18 @@ def test_train_stacked_seeds(tmp_path, capsys):
     assert "ms/epoch of 3 seeds at once on cpu" in printed
     saved = json.loads(out.read_text())
     assert saved["seeds"] == [0, 1, 2] and [r["seed"] for r in saved["runs"]] == [0, 1, 2]
+
+
+def test_monitor_flag_sets_the_early_stopping_rule(tmp_path, capsys):
+    """--monitor metric reaches the run (its checkpoint records it); a resume with the other rule
+    is refused, and an unknown rule is a usage error."""
+    ckpt = tmp_path / "m.pt"
+    assert main(["train", "--dataset", "csbm", "--model", "mlp", "--epochs", "4", "--device", "cpu",
+                 "--no-progress", "--monitor", "metric", "--checkpoint", str(ckpt)]) == 0
+    capsys.readouterr()
+    assert torch.load(ckpt, weights_only=True)["config"]["monitor"] == "metric"
+    done = gattut("train", "--dataset", "csbm", "--model", "mlp", "--epochs", "4", "--device",
+                  "cpu", "--checkpoint", str(ckpt), "--resume")
+    assert_one_line_error(done, "monitor='metric' (now 'both')")
+    done = gattut("train", "--dataset", "csbm", "--monitor", "loss")
+    assert done.returncode == 2 and "invalid choice: 'loss'" in done.stderr

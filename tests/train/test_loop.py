@@ -6,6 +6,7 @@ import torch
 from gattut import set_seed
 from gattut.data.synthetic import inductive_split
 from gattut.train.loop import (
+    _RESULT_FIELDS,
     EarlyStopping,
     TrainConfig,
     fit_inductive,
@@ -73,8 +74,34 @@ def test_early_stopping_on_the_loss_alone_is_seq2seqs_rule():
     assert (stopper.best_epoch, stopper.best_loss, stopper.best_val_metric) == (3, 0.8, 0.9)
     never = EarlyStopping(patience=math.inf, monitor="loss")
     assert not any(never.step(epoch, 0.0, 1.0, model) for epoch in range(50))
-    with pytest.raises(ValueError, match="monitor must be 'both' or 'loss'"):
+    with pytest.raises(ValueError, match="monitor must be 'both', 'metric' or 'loss'"):
         EarlyStopping(monitor="accuracy")
+
+
+def test_early_stopping_on_the_metric_alone_is_the_citeseer_rule():
+    """monitor="metric": a metric >= the best saves and resets; the loss is not consulted."""
+    model = torch.nn.Linear(2, 2)
+    stopper = EarlyStopping(patience=2, monitor="metric")
+    steps = [  # (val_acc, val_loss) -> (saved this epoch?, stop?)
+        ((0.5, 1.0), (True, False)),    # better metric: save
+        ((0.4, 0.1), (False, False)),   # a lower loss does not count: counter 1
+        ((0.5, 9.0), (True, False)),    # a tie with the best metric saves and resets
+        ((0.4, 0.1), (False, False)),   # counter 1
+        ((0.3, 0.1), (False, True)),    # counter 2 == patience: stop
+    ]
+    for epoch, ((acc, loss), (saved, stop)) in enumerate(steps, start=1):
+        before = stopper.best_epoch
+        assert stopper.step(epoch, acc, loss, model) is stop
+        assert (stopper.best_epoch == epoch and before != epoch) is saved
+    assert (stopper.best_epoch, stopper.best_metric, stopper.best_val_loss) == (3, 0.5, 9.0)
+
+
+def test_monitor_reaches_the_loop(tiny_graph):
+    """TrainConfig.monitor picks the rule fit_transductive stops by (and a checkpoint records)."""
+    stops = {monitor: _fit(tiny_graph, patience=5, max_epochs=300, monitor=monitor)[1]
+             for monitor in ("both", "metric")}
+    assert "monitor" in _RESULT_FIELDS
+    assert stops["both"].epochs_run != stops["metric"].epochs_run
 
 
 def test_fit_transductive_learns_and_reports(tiny_graph):
