@@ -35,9 +35,17 @@ def test_defaults_are_the_papers():
     assert (c.device, c.bf16, c.compile, c.decay_bias) == ("auto", False, False, False)
 
 
+def _trace(stopper, steps, start=1):
+    """Feed ``steps`` ((val_acc, val_loss) -> (saved?, stop?)) to ``stopper``, checking each epoch."""
+    model = torch.nn.Linear(1, 1)
+    for epoch, ((acc, loss), (saved, stop)) in enumerate(steps, start=start):
+        before = stopper.best_epoch
+        assert stopper.step(epoch, acc, loss, model) is stop
+        assert (stopper.best_epoch == epoch and before != epoch) is saved
+
+
 def test_early_stopping_follows_the_papers_rule():
     """Hand-traced: save only when accuracy >= best AND loss <= best; reset on either."""
-    model = torch.nn.Linear(1, 1)
     stopper = EarlyStopping(patience=2)
     steps = [  # (val_acc, val_loss) -> (saved this epoch?, stop?)
         ((0.5, 1.0), (True, False)),    # both records beaten: save
@@ -48,17 +56,13 @@ def test_early_stopping_follows_the_papers_rule():
         ((0.1, 2.0), (False, False)),   # counter 1
         ((0.1, 2.0), (False, True)),    # counter 2 == patience: stop
     ]
-    for epoch, ((acc, loss), (saved, stop)) in enumerate(steps):
-        before = stopper.best_epoch
-        assert stopper.step(epoch, acc, loss, model) is stop
-        assert (stopper.best_epoch == epoch and before != epoch) is saved
+    _trace(stopper, steps, start=0)
     assert stopper.best_epoch == 3
     assert (stopper.best_metric, stopper.best_loss) == (0.6, 0.9)
 
 
 def test_early_stopping_on_the_loss_alone_is_seq2seqs_rule():
     """monitor="loss": a strictly lower loss saves and resets; the metric is only recorded."""
-    model = torch.nn.Linear(2, 2)
     stopper = EarlyStopping(patience=2, monitor="loss")
     steps = [  # (val_acc, val_loss) -> (saved this epoch?, stop?)
         ((0.5, 1.0), (True, False)),    # lower loss: save
@@ -67,20 +71,16 @@ def test_early_stopping_on_the_loss_alone_is_seq2seqs_rule():
         ((0.1, 0.8), (False, False)),   # a tie is no progress: counter 1
         ((0.1, 0.9), (False, True)),    # counter 2 == patience: stop
     ]
-    for epoch, ((acc, loss), (saved, stop)) in enumerate(steps, start=1):
-        before = stopper.best_epoch
-        assert stopper.step(epoch, acc, loss, model) is stop
-        assert (stopper.best_epoch == epoch and before != epoch) is saved
+    _trace(stopper, steps)
     assert (stopper.best_epoch, stopper.best_loss, stopper.best_val_metric) == (3, 0.8, 0.9)
     never = EarlyStopping(patience=math.inf, monitor="loss")
-    assert not any(never.step(epoch, 0.0, 1.0, model) for epoch in range(50))
+    assert not any(never.step(epoch, 0.0, 1.0, torch.nn.Linear(1, 1)) for epoch in range(50))
     with pytest.raises(ValueError, match="monitor must be 'both', 'metric' or 'loss'"):
         EarlyStopping(monitor="accuracy")
 
 
 def test_early_stopping_on_the_metric_alone_is_the_citeseer_rule():
     """monitor="metric": a metric >= the best saves and resets; the loss is not consulted."""
-    model = torch.nn.Linear(2, 2)
     stopper = EarlyStopping(patience=2, monitor="metric")
     steps = [  # (val_acc, val_loss) -> (saved this epoch?, stop?)
         ((0.5, 1.0), (True, False)),    # better metric: save
@@ -89,10 +89,7 @@ def test_early_stopping_on_the_metric_alone_is_the_citeseer_rule():
         ((0.4, 0.1), (False, False)),   # counter 1
         ((0.3, 0.1), (False, True)),    # counter 2 == patience: stop
     ]
-    for epoch, ((acc, loss), (saved, stop)) in enumerate(steps, start=1):
-        before = stopper.best_epoch
-        assert stopper.step(epoch, acc, loss, model) is stop
-        assert (stopper.best_epoch == epoch and before != epoch) is saved
+    _trace(stopper, steps)
     assert (stopper.best_epoch, stopper.best_metric, stopper.best_val_loss) == (3, 0.5, 9.0)
 
 
