@@ -15,14 +15,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GAP = ROOT / "results" / "cpu" / "pubmed_gap.json"
-#: The pages that quote it, and whether they quote the best epochs too.
+#: The pages that quote it, and whether they quote all of it (best epochs, the third setting).
 QUOTING = {ROOT / "notebooks" / "11_training_gat.ipynb": True, ROOT / "README.md": False}
 
 
-def gap_phrases(report: dict, epochs: bool = True) -> list[str]:
+def gap_phrases(report: dict, full: bool = True) -> list[str]:
     """The phrases a page quoting ``report`` must contain, as it writes them.
 
-    ``epochs``: also the best epochs of both settings (the chapter quotes them).
+    ``full``: also the best epochs and the third setting (the chapter quotes them).
     """
     p, c, d = report["paper_settings"], report["code_settings"], report["difference"]
     n = len(report["seeds"])
@@ -31,9 +31,18 @@ def gap_phrases(report: dict, epochs: bool = True) -> list[str]:
         f"{p['mean']:.1f} ± {p['std']:.1f}",
         f"{d['mean']:+.1f} points",
         f"{d['higher']} of {n} seeds",
-        *([f"best epoch near {c['best_epoch']:.0f}", f"instead of {p['best_epoch']:.0f}"]
-          if epochs else []),
+        *([f"best epoch near {c['best_epoch']:.0f}", f"instead of {p['best_epoch']:.0f}",
+           *metric_phrases(report)] if full else []),
     ]
+
+
+def metric_phrases(report: dict) -> list[str]:
+    """The phrases of the third setting (stopping on accuracy alone), where the report has it."""
+    if "code_settings_metric" not in report:
+        return []
+    m, dm = report["code_settings_metric"], report["metric_difference"]
+    return [f"{m['mean']:.1f} ± {m['std']:.1f} over {len(report['metric_seeds'])} seeds",
+            f"{dm['mean']:+.1f} points a seed"]
 
 
 def page_text(path: Path) -> str:
@@ -44,9 +53,9 @@ def page_text(path: Path) -> str:
     return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
-def missing_phrases(text: str, report: dict, epochs: bool = True) -> list[str]:
+def missing_phrases(text: str, report: dict, full: bool = True) -> list[str]:
     flat = " ".join(text.split())  # a phrase may be broken across lines
-    return [phrase for phrase in gap_phrases(report, epochs) if phrase not in flat]
+    return [phrase for phrase in gap_phrases(report, full) if phrase not in flat]
 
 
 @pytest.fixture(scope="module")
@@ -68,4 +77,6 @@ def test_check_fails_on_a_figure_that_moved(report):
     moved["code_settings"]["mean"] += 0.2
     assert missing_phrases(text, moved) == [f"{moved['code_settings']['mean']:.1f} ± "
                                             f"{moved['code_settings']['std']:.1f}"]
+    moved["metric_difference"]["mean"] -= 0.2  # the third setting's figures are checked too
+    assert f"{moved['metric_difference']['mean']:+.1f} points a seed" in missing_phrases(text, moved)
     assert missing_phrases("", report) == gap_phrases(report)
