@@ -35,14 +35,11 @@ import sys
 from pathlib import Path
 
 from gattut.train.ledger import machine_info
+from gattut.train.runner import summarize
 from gattut.utils import atomic_write
 
 VARIANT = {"lr": 0.005, "weight_decay": 5e-4}  # execute_cora.py's lr and l2_coef
 PAPER = {"lr": 0.01, "weight_decay": 1e-3}  # the paper's PubMed settings (paper_config)
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {"mean": statistics.fmean(values), "std": statistics.stdev(values)}
 
 
 def read_runs(files: list[Path]) -> list[dict]:
@@ -61,9 +58,10 @@ def read_runs(files: list[Path]) -> list[dict]:
 def setting(runs: list[dict], seeds: list[int]) -> dict:
     """One setting's figures on ``seeds``: mean, std, per seed, epochs, best epoch, and its runs."""
     mine = [r for r in runs if r["seed"] in seeds]
-    return {**summary([100 * r["test_metric"] for r in mine]),
+    row = summarize(mine)  # the ledger's mean and sample std, in %
+    return {"mean": row["mean"], "std": row["std"],
             "per_seed": [100 * r["test_metric"] for r in mine],
-            "epochs": statistics.fmean(r["epochs_run"] for r in mine),
+            "epochs": row["mean_epochs"],
             "best_epoch": statistics.fmean(r["best_epoch"] for r in mine),
             "runs": mine}
 
@@ -71,7 +69,8 @@ def setting(runs: list[dict], seeds: list[int]) -> dict:
 def paired(new: dict, old: dict) -> dict:
     """Seed-by-seed differences ``new - old`` of two settings on the same seeds."""
     differences = [a - b for a, b in zip(new["per_seed"], old["per_seed"])]
-    return {**summary(differences), "higher": sum(d > 0 for d in differences),
+    return {"mean": statistics.fmean(differences), "std": statistics.stdev(differences),
+            "higher": sum(d > 0 for d in differences),
             "standard_error": statistics.stdev(differences) / len(differences) ** 0.5}
 
 
@@ -165,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.out.parent} is not a folder")
     r = report(args.runs, args.ledger, args.code, args.metric_runs)
     atomic_write(args.out.with_suffix(".json"), lambda f: f.write((json.dumps(r, indent=1) + "\n").encode()))
-    args.out.with_suffix(".md").write_text(markdown(r))
+    atomic_write(args.out.with_suffix(".md"), lambda f: f.write(markdown(r).encode()))
     print(markdown(r))
     return 0
 
