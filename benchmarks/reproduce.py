@@ -13,8 +13,17 @@ folder) are copied into a ledger with ``merge``::
 
 ``merge SRC DST`` replaces DST's rows for the datasets and models named (all
 by default) with SRC's rows, every seed, machine and code version included;
-rows SRC has not measured are left alone. It re-renders ``DST/ledger.md``
-and, when DST is the book's ``results/`` folder, regenerates the copy shipped
+rows SRC has not measured are left alone. ``--runs`` adds SRC's runs to DST's
+rows instead, seed by seed: for a row filled by two processes side by side,
+the second running other seeds into another folder::
+
+    python -m gattut reproduce --datasets pubmed --models gatv2 --seeds 78 --out results/cpu
+    python -m gattut reproduce --datasets pubmed --models gatv2 --seed-start 78 --seeds 22 --out b
+    python benchmarks/reproduce.py merge b results/cpu --datasets pubmed --models gatv2 --runs
+
+(the first fills the missing seeds of 0-77, the second runs 78-99). Both rows
+must come from the same machine, and a seed in both must agree. ``merge``
+re-renders ``DST/ledger.md`` and, when DST is the book's ``results/`` folder, regenerates the copy shipped
 with the package (``gattut/train/published_ledger.json``). ``--note-file FILE``
 replaces the ledger's note (the paragraph above the table); ``--pending TEXT``
 becomes the status of the rows named that neither ledger has measured (for
@@ -34,7 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def merge(argv: list[str]) -> int:
-    from gattut.train.ledger import render_markdown
+    from gattut.train.ledger import merge_ledgers, read_ledger, render_markdown
     from gattut.train.published import SHIPPED, shipped_text
 
     parser = argparse.ArgumentParser(prog="reproduce.py merge", description="copy ledger rows")
@@ -43,29 +52,30 @@ def merge(argv: list[str]) -> int:
     parser.add_argument("--datasets", default=None, help="comma-separated (default: all)")
     parser.add_argument("--models", default=None, help="comma-separated (default: all)")
     parser.add_argument("--note-file", default=None, help="a file whose text becomes the note")
+    parser.add_argument("--runs", action="store_true",
+                        help="add SRC's runs to DST's rows seed by seed (a second process's "
+                             "seeds of the same rows) instead of replacing the rows")
     parser.add_argument("--pending", default=None,
                         help="status for the rows named that neither ledger has measured")
     args = parser.parse_args(argv)
-    source = json.loads((Path(args.source) / "ledger.json").read_text())
     dest_dir = Path(args.dest)
-    dest = json.loads((dest_dir / "ledger.json").read_text())
+    for folder in (args.source, args.dest):
+        if not (Path(folder) / "ledger.json").is_file():
+            parser.error(f"no ledger.json in {folder}")
+    source, dest = read_ledger(args.source), read_ledger(dest_dir)  # summaries recomputed
     datasets = args.datasets.split(",") if args.datasets else None
     models = args.models.split(",") if args.models else None
-    index = {(r["dataset"], r["model"]): k for k, r in enumerate(dest["rows"])}
-    for row in source["rows"]:
-        key = (row["dataset"], row["model"])
-        if (datasets and key[0] not in datasets) or (models and key[1] not in models):
-            continue
-        if key not in index:
-            continue
-        if row.get("status") != "measured":
-            mine = dest["rows"][index[key]]
-            if args.pending and mine.get("status") != "measured":
-                mine["status"] = args.pending
-            continue
-        dest["rows"][index[key]] = row
-        print(f"{key[0]} {key[1]}: {row['num_seeds']} seeds, "
-              f"{row['mean']:.2f} +- {row['std'] or 0:.2f}")
+    try:
+        lines = merge_ledgers(source, dest, datasets, models, runs=args.runs)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print("\n".join(lines))
+    if args.pending:
+        for row in dest["rows"]:
+            named = ((not datasets or row["dataset"] in datasets)
+                     and (not models or row["model"] in models))
+            if named and row.get("status") != "measured":
+                row["status"] = args.pending
     if args.note_file:
         dest["note"] = Path(args.note_file).read_text().strip()
     (dest_dir / "ledger.json").write_text(json.dumps(dest, indent=1) + "\n")

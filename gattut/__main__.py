@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                     "and ledger.json. Rows already in the ledger keep their seeds.",
     )
     rep.add_argument("--seeds", type=int, default=None, help="seeds per row (default 10; --fast: 2)")
+    rep.add_argument("--seed-start", type=int, default=0,
+                     help="first seed (default 0): rows get seeds START .. START+SEEDS-1, so a "
+                          "second process can fill other seeds into another --out")
     rep.add_argument("--fast", action="store_true",
                      help="CI mode: 2 seeds, at most 300 epochs, Cora and CiteSeer; default --out results/fast")
     rep.add_argument("--out", default=None, help="output folder (default results/)")
@@ -283,6 +286,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     for flag, value in (("--seeds", seeds), ("--stacked", args.stacked)):
         if value < 1:
             raise UsageError(f"{flag} must be >= 1, got {value}")
+    if args.seed_start < 0:
+        raise UsageError(f"--seed-start must be >= 0, got {args.seed_start}")
     out = Path(args.out or ("results/fast" if args.fast else "results"))
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; name a directory")
@@ -291,7 +296,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     _machine(args.device, args.threads)
     ledger = run_ledger(out, seeds=seeds, datasets=datasets, models=models, device=args.device,
                         fresh=args.fresh, max_epochs=300 if args.fast else None,
-                        stacked=args.stacked)
+                        stacked=args.stacked, seed_start=args.seed_start)
     print(f"wrote {out / 'ledger.md'} and {out / 'ledger.json'} "
           f"({sum(len(r['runs']) for r in ledger['rows'])} runs)")
     return 0

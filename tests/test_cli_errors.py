@@ -82,6 +82,7 @@ def _cases():
         (["reproduce", "--out", "{tmp}/a_file"], ["--out", "a_file is a file"]),
         (["reproduce", "--out", "{tmp}/results"], ["ledger.json is not a ledger"]),
         (["reproduce", "--seeds", "0"], ["--seeds must be >= 1"]),
+        (["reproduce", "--seed-start", "-1"], ["--seed-start must be >= 0"]),
         (["reproduce", "--threads", "0", "--out", "{tmp}/new"], ["--threads must be >= 1"]),
         (["reproduce", "--datasets", "csbm"], ["'csbm' has no ledger row"]),
         (["reproduce", "--models", "gat,gin"], ["unknown model 'gin'"]),

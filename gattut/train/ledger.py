@@ -12,13 +12,17 @@ split, the test split scored once at the end) and writes
 
 The files are rewritten after every seed, atomically, so a run that is
 stopped keeps what it measured. A new run continues the rows it finds:
-seeds already recorded are skipped (``fresh=True`` starts over). A row whose
+seeds already recorded are skipped (``fresh=True`` starts over). Two
+processes can fill one row side by side: each runs its own range of seeds
+(``seed_start``) into its own folder, and :func:`merge_ledgers` with
+``runs=True`` adds one's runs to the other's row, seed by seed. A row whose
 data is missing says ``not run: data not available``; a row never attempted
 says ``not run``. No figure is written that was not measured.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import platform
@@ -35,7 +39,7 @@ from gattut.train.runner import describe, run_seeds, summarize
 from gattut.utils import atomic_write, get_device
 
 __all__ = ["LEDGER_DATASETS", "LEDGER_MODELS", "PAPER", "code_version", "machine_info",
-           "read_ledger", "render_markdown", "run_ledger"]
+           "merge_ledgers", "read_ledger", "render_markdown", "run_ledger"]
 
 LEDGER_MODELS = MODELS  # every model has a row on every dataset it is set up for
 
@@ -132,7 +136,7 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         "Written by `python -m gattut reproduce`; every figure here was measured, none copied.",
         "",
         *([ledger["note"], ""] if ledger.get("note") else []),
-        "| Dataset | Model | Ours | Seeds | Paper | Epochs (mean) | Time / epoch | Row time | Machine |",
+        "| Dataset | Model | Ours | Seeds | Paper | Epochs (mean) | Time / epoch (median) | Row time | Machine |",
         "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | --- |",
     ]
     for row in ledger["rows"]:
@@ -141,7 +145,7 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         if row.get("status") == "measured":
             cap = f" (cap {row['max_epochs']})" if row.get("max_epochs") else ""
             stacked = row.get("stacked", 1)
-            per_epoch = f"{1000 * row['mean_time_per_epoch']:.1f} ms" + (
+            per_epoch = f"{1000 * row['median_time_per_epoch']:.1f} ms" + (
                 f" ({stacked} seeds at once)" if stacked > 1 else "")
             lines.append(
                 f"| {row['dataset']} | {row['model']} | {_fmt(row['mean'], row['std'], row['metric'])} "
@@ -175,7 +179,8 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         "the time per epoch is then that of one epoch of all those seeds together.",
         "",
         "Times are wall-clock on a machine shared with other jobs: compare them within",
-        "one row's machine only. Each run's gattut commit is in `ledger.json` (`code`); a row",
+        "one row's machine only. Time / epoch is the median over the row's seeds, so a run",
+        "slowed by other work moves it little (`ledger.json` has each run's time and the mean). Each run's gattut commit is in `ledger.json` (`code`); a row",
         "may mix runs from before and after a speed-up of the layers, which changes the time",
         "per epoch and the dropout random stream but not the maths. Standard deviations are",
         "empty for a single seed.",
@@ -206,7 +211,64 @@ def read_ledger(out: str | Path) -> dict[str, Any]:
                          "or pass --fresh") from exc
     if not isinstance(ledger, dict) or not isinstance(ledger.get("rows"), list):
         raise ValueError(f"{file} is not a ledger (no list of rows); move it away or pass --fresh")
+    for row in ledger["rows"]:
+        _summary(row)  # a ledger written by an older gattut lacks newer summary keys
     return ledger
+
+
+def _same_machine(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    keys = ("cpu", "gpu", "torch_threads", "torch", "device")
+    return bool(a and b) and all(a.get(k) == b.get(k) for k in keys)
+
+
+def merge_ledgers(source: dict[str, Any], dest: dict[str, Any],
+                  datasets: Sequence[str] | None = None, models: Sequence[str] | None = None,
+                  runs: bool = False) -> list[str]:
+    """Copy ``source``'s measured rows into ``dest`` (in place); one line per row copied.
+
+    Rows are picked by ``datasets`` and ``models`` (None: all) and must exist
+    in ``dest``. By default a row replaces ``dest``'s row whole. With
+    ``runs=True`` its runs are added to ``dest``'s row, seed by seed, as when
+    a second process filled other seeds of the same row: both rows must have
+    run on the same machine, and a seed in both must have the same result.
+
+    Raises:
+        ValueError: a row ``dest`` lacks, other machines, or a seed that differs.
+    """
+    index = {(r["dataset"], r["model"]): r for r in dest["rows"]}
+    lines = []
+    for row in source["rows"]:
+        key = (row["dataset"], row["model"])
+        if (datasets and key[0] not in datasets) or (models and key[1] not in models):
+            continue
+        if row.get("status") != "measured":
+            continue
+        if key not in index:
+            raise ValueError(f"{key[0]} {key[1]}: the destination ledger has no such row")
+        mine = index[key]
+        if not runs:
+            row = copy.deepcopy(row)
+            dest["rows"][dest["rows"].index(mine)] = row
+        else:
+            if mine.get("runs") and not _same_machine(row.get("machine"), mine.get("machine")):
+                raise ValueError(f"{key[0]} {key[1]}: the rows ran on different machines "
+                                 f"({_describe(row['machine'])} and {_describe(mine['machine'])}); "
+                                 "merge whole rows instead")
+            have = {r["seed"]: r for r in mine["runs"]}
+            for run in row["runs"]:
+                old = have.get(run["seed"])
+                if old is None:
+                    mine["runs"].append(copy.deepcopy(run))
+                elif (old["test_metric"], old["epochs_run"]) != (run["test_metric"], run["epochs_run"]):
+                    raise ValueError(f"{key[0]} {key[1]}: seed {run['seed']} is in both ledgers "
+                                     "with different results")
+            mine["runs"].sort(key=lambda r: r["seed"])
+            mine.setdefault("machine", copy.deepcopy(row.get("machine")))
+            _summary(mine)
+            row = mine
+        lines.append(f"{key[0]} {key[1]}: {row['num_seeds']} seeds, "
+                     f"{row['mean']:.2f} +- {row['std'] or 0:.2f}")
+    return lines
 
 
 def run_ledger(
@@ -219,8 +281,9 @@ def run_ledger(
     max_epochs: int | None = None,
     log: Callable[[str], None] = print,
     stacked: int = 1,
+    seed_start: int = 0,
 ) -> dict[str, Any]:
-    """Train every (dataset, model) pair for seeds ``0 .. seeds-1`` and write the ledger to ``out``.
+    """Train every (dataset, model) pair for seeds ``seed_start .. seed_start+seeds-1``; write ``out``.
 
     Rows already in ``out/ledger.json`` keep their seeds and get the missing
     ones added; rows for pairs not asked for are kept as they are.
@@ -263,7 +326,7 @@ def run_ledger(
             if row is None:
                 continue
             done = {r["seed"] for r in row["runs"]}
-            todo = [seed for seed in range(seeds) if seed not in done]
+            todo = [seed for seed in range(seed_start, seed_start + seeds) if seed not in done]
             overrides: dict[str, Any] = {"device": device, "progress": False}
             if max_epochs is not None:
                 overrides["max_epochs"] = max_epochs

@@ -33,7 +33,8 @@ SHIPPED = "published_ledger.json"
 
 # What a summary row keeps of a ledger row (everything but the per-seed "runs").
 _ROW_KEYS = ("dataset", "model", "metric", "status", "mean", "std", "num_seeds", "mean_epochs",
-             "mean_time_per_epoch", "wall_s", "stacked", "max_epochs", "machine")
+             "mean_time_per_epoch", "median_time_per_epoch", "wall_s", "stacked", "max_epochs",
+             "machine")
 
 
 def summarize(ledger: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def _cells(row: dict[str, Any]) -> list[str]:
         return [row["dataset"], row["model"], row.get("status", "not run"), "0", paper_text,
                 "", "", ""]
     stacked = row.get("stacked", 1)
-    per_epoch = f"{1000 * row['mean_time_per_epoch']:.1f} ms"
+    per_epoch = f"{1000 * row['median_time_per_epoch']:.1f} ms"
     if stacked > 1:
         per_epoch += f" ({stacked} at once)"
     epochs = f"{row['mean_epochs']:.0f}"
@@ -104,7 +105,7 @@ class LedgerTable:
 
     Columns: dataset, model, our mean ± sample standard deviation over the seeds
     (accuracy in %, PPI micro-F1 as a fraction), seeds, the paper's figure, mean
-    epochs, time per epoch (of all seeds together for a stacked row) and machine.
+    epochs, median time per epoch (of all seeds together for a stacked row) and machine.
     """
 
     HEADER = ("Dataset", "Model", "Ours", "Seeds", "Paper", "Epochs", "Time / epoch", "Machine")

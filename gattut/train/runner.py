@@ -191,7 +191,9 @@ def run_seeds(model: str, dataset: str, seeds: Sequence[int], data: Any = None, 
 def summarize(runs: Sequence[TrainResult | dict[str, Any]]) -> dict[str, Any]:
     """Mean and sample standard deviation (``ddof=1``; None for one seed) of the test metric.
 
-    Accuracy is reported in %, micro-F1 as a fraction. ``runs`` are results or
+    Accuracy is reported in %, micro-F1 as a fraction. The time per epoch is
+    given as mean and median: on a shared machine a run slowed by other work
+    moves the mean, not the median. ``runs`` are results or
     their :meth:`TrainResult.to_dict` (the ledger's rows hold those).
     """
     runs = [r.to_dict(history=False) if isinstance(r, TrainResult) else r for r in runs]
@@ -207,6 +209,7 @@ def summarize(runs: Sequence[TrainResult | dict[str, Any]]) -> dict[str, Any]:
         "num_seeds": len(values),
         "mean_epochs": statistics.fmean(r["epochs_run"] for r in runs),
         "mean_time_per_epoch": statistics.fmean(r["time_per_epoch"] for r in runs),
+        "median_time_per_epoch": statistics.median(r["time_per_epoch"] for r in runs),
     }
 
 

@@ -44,7 +44,8 @@ def test_summary_drops_runs_and_keeps_figures():
     ledger = {"note": "n", "rows": [
         {"dataset": "cora", "model": "gat", "metric": "accuracy", "status": "measured",
          "mean": 83.0, "std": 0.5, "num_seeds": 2, "mean_epochs": 300.0,
-         "mean_time_per_epoch": 0.01, "wall_s": 6.0, "stacked": 1,
+         "mean_time_per_epoch": 0.01, "median_time_per_epoch": 0.009, "wall_s": 6.0,
+         "stacked": 1,
          "machine": {"cpu": "x", "torch_threads": 1, "torch": "2", "device": "cpu"},
          "runs": [{"seed": 0, "code": "b"}, {"seed": 1, "code": "a"}]},
         {"dataset": "ppi", "model": "gat", "metric": "micro_f1", "status": "not run", "runs": []},
@@ -53,6 +54,7 @@ def test_summary_drops_runs_and_keeps_figures():
     assert out["note"] == "n"
     assert all("runs" not in row for row in out["rows"])
     assert out["rows"][0]["code"] == ["a", "b"] and out["rows"][0]["mean"] == 83.0
+    assert out["rows"][0]["median_time_per_epoch"] == 0.009
     assert out["rows"][0]["paper"][:2] == [83.0, 0.7]
     assert out["rows"][1]["paper"][0] == 0.973
 
@@ -75,12 +77,13 @@ def test_table_cells_from_a_full_ledger():
     ledger = {"rows": [
         {"dataset": "pubmed", "model": "gat", "metric": "accuracy", "status": "measured",
          "mean": 77.456, "std": 0.61, "num_seeds": 40, "mean_epochs": 291.6,
-         "mean_time_per_epoch": 0.2384, "stacked": 1,
+         "mean_time_per_epoch": 0.31, "median_time_per_epoch": 0.2384, "stacked": 1,
          "machine": {"cpu": "AMD EPYC", "torch_threads": 1, "device": "cpu"},
          "runs": [{"seed": 0, "code": "abc"}]},
         {"dataset": "cora", "model": "gat", "metric": "accuracy", "status": "measured",
          "mean": 83.2, "std": 0.7, "num_seeds": 100, "mean_epochs": 822, "stacked": 100,
-         "mean_time_per_epoch": 0.019, "machine": {"gpu": "NVIDIA H200", "device": "cuda"},
+         "mean_time_per_epoch": 0.019, "median_time_per_epoch": 0.019,
+         "machine": {"gpu": "NVIDIA H200", "device": "cuda"},
          "runs": []},
     ]}
     table = ledger_table(ledger=ledger)
