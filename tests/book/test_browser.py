@@ -149,7 +149,9 @@ def _load_images(page) -> list[str]:
 
 
 # What overflows: the page itself (an element past the window that no scrolling box
-# clips), and, at desktop width, code blocks and display equations cut at the column.
+# clips), and, at desktop width, code blocks, display equations and tables printed by a
+# cell cut at the column (a table wider than its output box scrolls there, its last
+# columns hidden).
 _OVERFLOW_JS = """() => {
     // Clipped by a box that scrolls, or in a fixed off-canvas drawer (the phone's menus).
     const clipped = e => {
@@ -173,6 +175,10 @@ _OVERFLOW_JS = """() => {
             .map(e => longest(e).slice(0, 70)),
         math: [...document.querySelectorAll('mjx-container[display="true"]')].filter(cut)
             .map(e => e.textContent.slice(0, 50)),
+        // Past its output box, or squeezed to it with its cells spilling out.
+        table: [...document.querySelectorAll('div.cell_output table')].filter(t => cut(t)
+            || t.getBoundingClientRect().right > t.closest('div.cell_output').getBoundingClientRect().right + 1)
+            .map(e => e.textContent.trim().slice(0, 50)),
     };
 }"""
 
@@ -225,6 +231,7 @@ def test_page_renders_offline(browser, site, name):
     assert overflow["page"] <= 1 and overflow["past"] == [], f"{name}: page overflows {overflow}"
     assert overflow["code"] == [], f"{name}: code lines cut at 1280 px: {overflow['code']}"
     assert overflow["math"] == [], f"{name}: equations cut at 1280 px: {overflow['math']}"
+    assert overflow["table"] == [], f"{name}: tables cut at 1280 px: {overflow['table']}"
     if name.startswith("notebooks/"):
         executed = bookchecks.executed_notebook(name.removeprefix("notebooks/"))
         if executed is None:
@@ -265,12 +272,14 @@ _BROKEN_PAGE = """<html><body><div class="bd-main"><div class="bd-article">
 <p><span style="white-space: nowrap">{wide}</span></p>
 <div class="cell_input"><div class="highlight"><pre style="width: 300px; overflow-x: auto">{code}</pre>
 </div></div><div class="cell_output"><pre style="width: 300px; overflow-x: auto">{printed}</pre></div>
+<div class="cell_output" style="width: 300px"><div style="overflow-x: auto"><table><tr>{cells}</tr>
+</table></div></div>
 <div class="highlight"><pre style="width: 300px; overflow-x: auto">{shell}</pre></div><p id="pua">\ue000\ue001</p></div></div></body></html>"""
 
 
 def test_overflow_checks_can_fail(browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    short = {"code": "y = 1", "printed": "1", "shell": "ls"}
+    short = {"code": "y = 1", "printed": "1", "shell": "ls", "cells": "<td>1</td>"}
     page.set_content(_BROKEN_PAGE.format(wide="x" * 200, **{**short, "code": "y = 1 # " + "z" * 120}))
     broken = _overflow(page)
     page.set_content(_BROKEN_PAGE.format(wide="short", **short))
@@ -279,16 +288,18 @@ def test_overflow_checks_can_fail(browser):
     for where in ("printed", "shell"):
         page.set_content(_BROKEN_PAGE.format(wide="short", **{**short, where: "w" * 120}))
         cut[where] = _overflow(page)["code"]
+    page.set_content(_BROKEN_PAGE.format(wide="short", **{**short, "cells": "<td>1234</td>" * 40}))
+    table = _overflow(page)["table"]  # a table printed by a cell, scrolling in its box
     page.close()
     assert broken["page"] > 1 and broken["past"] and broken["code"]
-    assert fine["page"] <= 1 and not fine["past"] and not fine["code"]
-    assert cut["printed"] and cut["shell"]
+    assert fine["page"] <= 1 and not fine["past"] and not fine["code"] and not fine["table"]
+    assert cut["printed"] and cut["shell"] and table
 
 
 def test_glyph_check_can_fail(browser):
     """Private-use characters have no glyph in any font: the check sees the boxes."""
     page = browser.new_page()
-    page.set_content(_BROKEN_PAGE.format(wide="", code="", printed="", shell=""))
+    page.set_content(_BROKEN_PAGE.format(wide="", code="", printed="", shell="", cells=""))
     assert page.evaluate(_GLYPHS_JS, ["#pua", "\ue000", "\ue001"]) is False
     assert page.evaluate(_GLYPHS_JS, ["#pua", "A", "B"]) is True
     page.close()

@@ -97,3 +97,18 @@ def test_unknown_names_are_refused():
         ledger_table(datasets=["corra"])
     with pytest.raises(ValueError, match="model 'gatt'"):
         ledger_table(models=["gatt"])
+
+
+def test_html_cells_break_only_before_a_parenthesis():
+    """In the book's narrow column a figure and its unit stay on one line."""
+    ledger = {"rows": [
+        {"dataset": "cora", "model": "gat", "metric": "accuracy", "status": "measured",
+         "mean": 83.2, "std": 0.7, "num_seeds": 100, "mean_epochs": 822, "stacked": 100,
+         "mean_time_per_epoch": 0.019, "median_time_per_epoch": 0.019,
+         "machine": {"cpu": "x", "torch_threads": 1, "device": "cpu"}, "runs": []},
+    ]}
+    page = ledger_table(ledger=ledger).to_html()
+    assert ">83.2&nbsp;±&nbsp;0.7<" in page
+    assert ">19.0&nbsp;ms (100&nbsp;at&nbsp;once)<" in page
+    assert ">CPU, 1 thread<" in page  # the last column may wrap
+    assert ">Time / epoch<" in page  # headers wrap as usual
