@@ -259,7 +259,7 @@ def merge_ledgers(source: dict[str, Any], dest: dict[str, Any],
                 old = have.get(run["seed"])
                 if old is None:
                     mine["runs"].append(copy.deepcopy(run))
-                elif (old["test_metric"], old["epochs_run"]) != (run["test_metric"], run["epochs_run"]):
+                elif any(old[k] != run[k] for k in ("test_metric", "epochs_run")):
                     raise ValueError(f"{key[0]} {key[1]}: seed {run['seed']} is in both ledgers "
                                      "with different results")
             mine["runs"].sort(key=lambda r: r["seed"])
@@ -283,7 +283,7 @@ def run_ledger(
     stacked: int = 1,
     seed_start: int = 0,
 ) -> dict[str, Any]:
-    """Train every (dataset, model) pair for seeds ``seed_start .. seed_start+seeds-1``; write ``out``.
+    """Train every (dataset, model) pair for seeds ``seed_start .. seed_start+seeds-1`` into ``out``.
 
     Rows already in ``out/ledger.json`` keep their seeds and get the missing
     ones added; rows for pairs not asked for are kept as they are.

@@ -64,9 +64,11 @@ _RESULT_FIELDS = ("lr", "weight_decay", "decay_bias", "patience", "monitor", "se
                   "batch_size")
 # How an epoch's training nodes are batched and shared, recorded and checked beside them:
 # full batch has no fanouts and runs in one process; fit_minibatch and fit_distributed pass
-# their own values to _run (``batching``), so a run resumed with other fanouts, another split
-# or another number of processes is refused instead of silently training another run.
-_BATCHING = {"fanouts": None, "drop_last": False, "split": None, "world_size": 1}
+# their own values to _run (``batching``), so a run resumed with other fanouts, another split,
+# another number of processes or other training nodes (fit_minibatch's ``train_nodes``, by
+# count and digest) is refused instead of silently training another run.
+_BATCHING = {"fanouts": None, "drop_last": False, "split": None, "world_size": 1,
+             "train_nodes": None}
 
 
 @dataclass
@@ -342,7 +344,8 @@ def _run(
     (``R`` numbers each, or one number for one model; it runs under ``no_grad``).
     ``optimizer`` is the one ``train_step`` steps; a resumed run loads its state here.
     ``batching`` names how the training nodes are batched and shared (``fanouts``,
-    ``drop_last``, ``split``, ``world_size``; default: full batch in one process); a checkpoint
+    ``drop_last``, ``split``, ``world_size``, ``train_nodes``; default: full batch in one
+    process); a checkpoint
     records it with the settings in ``_RESULT_FIELDS``, and a resumed run must match both.
     """
     recorded = _result_config(config, batching)

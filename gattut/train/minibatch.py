@@ -29,6 +29,7 @@ batches (DDP steps in lock step).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
@@ -86,6 +87,12 @@ def _train_nodes(graph: Graph, train_nodes: Tensor | None) -> Tensor:
     return train_nodes.cpu()
 
 
+def _node_digest(ids: Tensor) -> str:
+    """A checkpoint's record of the training nodes: their count and a digest of the ids in order."""
+    ids = ids.to(torch.int64).contiguous()
+    return f"{ids.numel()} nodes, sha256 {hashlib.sha256(ids.numpy().tobytes()).hexdigest()[:12]}"
+
+
 def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = None, *,
                   fanouts: Sequence[int], batch_size: int, train_nodes: Tensor | None = None,
                   prefetch: int = 1, drop_last: bool = False,
@@ -98,8 +105,8 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
         graph: a :class:`~gattut.data.graph.Graph` with ``y`` and all three masks.
         config: :class:`TrainConfig` (the paper's defaults when ``None``); its
             ``batch_size`` is set to this one's, so checkpoints record it (with
-            ``fanouts``, ``drop_last`` and the number of processes: resuming with others
-            is refused).
+            ``fanouts``, ``drop_last``, the number of processes and the training
+            nodes' count and digest: resuming with others is refused).
         fanouts: sampled edges per node, one per layer, hop 1 first (``-1``: all).
         batch_size: training nodes per step.
         train_nodes: the nodes this process trains on (ids or an ``(N,)`` mask);
@@ -129,7 +136,8 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
     g = _for_bf16(graph, config)
     x, y = g.x.to(device), g.y.to(device)
     masks = {"val": g.val_mask.to(device), "test": g.test_mask.to(device)}
-    loader = NeighborLoader(g.edge_index, g.num_nodes, _train_nodes(g, train_nodes), fanouts,
+    ids = _train_nodes(g, train_nodes)
+    loader = NeighborLoader(g.edge_index, g.num_nodes, ids, fanouts,
                             batch_size, seed=config.seed, prefetch=prefetch, drop_last=drop_last)
     metric, loss_fn = _task_of(y)
     _check_labels(net, x, y, loader)
@@ -152,7 +160,8 @@ def fit_minibatch(model: nn.Module, graph: Graph, config: TrainConfig | None = N
                   if isinstance(model, torch.nn.parallel.DistributedDataParallel) else 1)
     return _run(net, optimizer, config, device, metric, train_step, evaluate,
                 desc=graph.name or "mini-batch",
-                batching={"fanouts": fanouts, "drop_last": drop_last, "world_size": world_size})[0]
+                batching={"fanouts": fanouts, "drop_last": drop_last, "world_size": world_size,
+                          "train_nodes": _node_digest(ids)})[0]
 
 
 def train_epoch(model: nn.Module, loader: NeighborLoader, x: Tensor, y: Tensor,

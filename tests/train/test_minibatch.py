@@ -76,6 +76,25 @@ def test_resume_refuses_other_fanouts_or_a_full_batch_checkpoint(tiny_graph, tmp
         _fit(tiny_graph, GAT, config=_config(max_epochs=4, checkpoint=str(full), resume=True))
 
 
+def test_resume_refuses_other_training_nodes(tiny_graph, tmp_path):
+    """train_nodes are recorded by count and digest: a resume on other nodes is refused."""
+    from gattut.train.checkpoint import CheckpointMismatchError
+
+    ids = tiny_graph.train_mask.nonzero().squeeze(1)
+    file = tmp_path / "run.pt"
+    _fit(tiny_graph, GAT, train_nodes=ids, config=_config(max_epochs=2, checkpoint=str(file)))
+    recorded = torch.load(file)["config"]["train_nodes"]
+    assert recorded.startswith(f"{len(ids)} nodes, sha256 ")
+    resume = _config(max_epochs=3, checkpoint=str(file), resume=True)
+    other = rf"train_nodes='{recorded}' \(now '{len(ids) - 1} nodes"
+    with pytest.raises(CheckpointMismatchError, match=other):
+        _fit(tiny_graph, GAT, train_nodes=ids[1:], config=resume)
+    with pytest.raises(CheckpointMismatchError, match="train_nodes="):
+        _fit(tiny_graph, GAT, train_nodes=ids.flip(0), config=resume)  # the order draws the batches
+    _, result = _fit(tiny_graph, GAT, train_nodes=tiny_graph.train_mask, config=resume)  # the same
+    assert result.epochs_run == 3
+
+
 def test_the_command_line_refuses_other_fanouts_on_resume_in_one_line(tmp_path, capsys):
     from gattut.__main__ import main
 
