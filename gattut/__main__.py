@@ -65,9 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, or cuda[:k]")
     train.add_argument("--epochs", type=int, default=None, help="maximum epochs (paper: 100000)")
     train.add_argument("--patience", type=int, default=None, help="early-stopping patience (paper: 100)")
-    train.add_argument("--monitor", choices=["both", "metric"], default=None,
+    train.add_argument("--monitor", choices=["both", "metric", "loss"], default=None,
                        help="early stopping on validation accuracy and loss (both: the paper's "
-                            "code) or accuracy alone (metric: the paper's CiteSeer figure)")
+                            "code), accuracy alone (metric: the paper's CiteSeer figure) or "
+                            "loss alone")
     train.add_argument("--lr", type=float, default=None, help="learning rate (default: the paper's)")
     train.add_argument("--weight-decay", type=float, default=None, help="L2 coefficient (default: the paper's)")
     train.add_argument("--bf16", action="store_true", help="bf16 autocast")

@@ -84,9 +84,9 @@ class TrainConfig:
         max_epochs: an upper bound; the paper's code allows 100,000 and lets
             early stopping end the run.
         patience: epochs without a new best validation accuracy or loss before stopping.
-        monitor: ``"both"`` (the paper's code: validation accuracy and loss) or ``"metric"``
-            (validation accuracy alone, the rule of the paper's CiteSeer figure); see
-            :class:`EarlyStopping`.
+        monitor: ``"both"`` (the paper's code: validation accuracy and loss), ``"metric"``
+            (validation accuracy alone, the rule of the paper's CiteSeer figure) or
+            ``"loss"`` (validation loss alone); see :class:`EarlyStopping`.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:k]"``.
         bf16: run forward passes under ``torch.autocast(dtype=torch.bfloat16)``.
         compile: wrap the model with ``torch.compile``.
@@ -121,7 +121,8 @@ class TrainConfig:
             (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
             (self.max_epochs >= 1, f"max_epochs must be >= 1, got {self.max_epochs}"),
             (self.patience >= 1, f"patience must be >= 1, got {self.patience}"),
-            (self.monitor in ("both", "metric"), f"monitor must be 'both' or 'metric', got {self.monitor!r}"),
+            (self.monitor in EarlyStopping.MONITORS,
+             f"monitor must be 'both', 'metric' or 'loss', got {self.monitor!r}"),
             (self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}"),
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (not (self.resume and self.checkpoint is None), "resume=True needs a checkpoint path"),
@@ -198,9 +199,11 @@ class EarlyStopping:
     ``patience=math.inf`` never stops.
     """
 
+    MONITORS = ("both", "metric", "loss")
+
     def __init__(self, patience: float = 100, num_seeds: int | None = None,
                  device: torch.device | str | None = None, monitor: str = "both"):
-        if monitor not in ("both", "metric", "loss"):
+        if monitor not in self.MONITORS:
             raise ValueError(f"EarlyStopping: monitor must be 'both', 'metric' or 'loss', got {monitor!r}")
         R = 1 if num_seeds is None else num_seeds
         real = {"dtype": torch.float64, "device": device}  # float64 holds any float32 score exactly

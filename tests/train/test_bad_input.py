@@ -81,7 +81,7 @@ def test_bad_graphs_are_refused_before_training(tiny_graph, tmp_path, case, trai
     ({"checkpoint_every": 0}, "checkpoint_every must be >= 1"),
     ({"weight_decay": -1.0}, "weight_decay must be >= 0"),
     ({"batch_size": 0}, "batch_size must be >= 1"),
-    ({"monitor": "loss"}, "monitor must be 'both' or 'metric'"),
+    ({"monitor": "accuracy"}, "monitor must be 'both', 'metric' or 'loss'"),
     ({"resume": True, "checkpoint": None}, "resume=True needs a checkpoint"),
     ({"checkpoint": "{tmp}"}, "is a directory; name a file"),
 ])

@@ -144,5 +144,5 @@ def test_monitor_flag_sets_the_early_stopping_rule(tmp_path, capsys):
     done = gattut("train", "--dataset", "csbm", "--model", "mlp", "--epochs", "4", "--device",
                   "cpu", "--checkpoint", str(ckpt), "--resume")
     assert_one_line_error(done, "monitor='metric' (now 'both')")
-    done = gattut("train", "--dataset", "csbm", "--monitor", "loss")
-    assert done.returncode == 2 and "invalid choice: 'loss'" in done.stderr
+    done = gattut("train", "--dataset", "csbm", "--monitor", "accuracy")
+    assert done.returncode == 2 and "invalid choice: 'accuracy'" in done.stderr

@@ -96,9 +96,11 @@ def test_early_stopping_on_the_metric_alone_is_the_citeseer_rule():
 def test_monitor_reaches_the_loop(tiny_graph):
     """TrainConfig.monitor picks the rule fit_transductive stops by (and a checkpoint records)."""
     stops = {monitor: _fit(tiny_graph, patience=5, max_epochs=300, monitor=monitor)[1]
-             for monitor in ("both", "metric")}
+             for monitor in ("both", "metric", "loss")}
     assert "monitor" in _RESULT_FIELDS
     assert stops["both"].epochs_run != stops["metric"].epochs_run
+    val_loss = stops["loss"].history["val_loss"]  # the loss rule keeps the lowest loss's epoch
+    assert stops["loss"].best_epoch == min(range(len(val_loss)), key=val_loss.__getitem__)
 
 
 def test_fit_transductive_learns_and_reports(tiny_graph):
