@@ -33,7 +33,6 @@ example once their data exists: ``--pending "not run yet"``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -43,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def merge(argv: list[str]) -> int:
-    from gattut.train.ledger import merge_ledgers, read_ledger, render_markdown
+    from gattut.train.ledger import merge_ledgers, read_ledger, write_ledger
     from gattut.train.published import SHIPPED, shipped_text
 
     parser = argparse.ArgumentParser(prog="reproduce.py merge", description="copy ledger rows")
@@ -78,8 +77,7 @@ def merge(argv: list[str]) -> int:
                 row["status"] = args.pending
     if args.note_file:
         dest["note"] = Path(args.note_file).read_text().strip()
-    (dest_dir / "ledger.json").write_text(json.dumps(dest, indent=1) + "\n")
-    (dest_dir / "ledger.md").write_text(render_markdown(dest))
+    write_ledger(dest, dest_dir)
     if dest_dir.resolve() == (REPO / "results").resolve():
         shipped = REPO / "gattut" / "train" / SHIPPED
         shipped.write_text(shipped_text(dest))

@@ -39,7 +39,7 @@ from gattut.train.runner import describe, run_seeds, summarize
 from gattut.utils import atomic_write, get_device
 
 __all__ = ["LEDGER_DATASETS", "LEDGER_MODELS", "PAPER", "code_version", "machine_info",
-           "merge_ledgers", "read_ledger", "render_markdown", "run_ledger"]
+           "merge_ledgers", "read_ledger", "render_markdown", "run_ledger", "write_ledger"]
 
 LEDGER_MODELS = MODELS  # every model has a row on every dataset it is set up for
 
@@ -180,16 +180,19 @@ def render_markdown(ledger: dict[str, Any]) -> str:
         "",
         "Times are wall-clock on a machine shared with other jobs: compare them within",
         "one row's machine only. Time / epoch is the median over the row's seeds, so a run",
-        "slowed by other work moves it little (`ledger.json` has each run's time and the mean). Each run's gattut commit is in `ledger.json` (`code`); a row",
-        "may mix runs from before and after a speed-up of the layers, which changes the time",
-        "per epoch and the dropout random stream but not the maths. Standard deviations are",
-        "empty for a single seed.",
+        "slowed by other work moves it little (`ledger.json` has each run's time and the",
+        "mean). Each run's gattut commit is in `ledger.json` (`code`); a row may mix runs",
+        "from before and after a speed-up of the layers, which changes the time per epoch",
+        "and the dropout random stream but not the maths. Standard deviations are empty for",
+        "a single seed.",
         "",
     ]
     return "\n".join(lines)
 
 
-def _save(ledger: dict[str, Any], out: Path) -> None:
+def write_ledger(ledger: dict[str, Any], out: str | Path) -> None:
+    """Write ``out/ledger.json`` and ``out/ledger.md``, each atomically."""
+    out = Path(out)
     _atomic_write(out / "ledger.json", json.dumps(ledger, indent=1) + "\n")
     _atomic_write(out / "ledger.md", render_markdown(ledger))
 
@@ -319,7 +322,7 @@ def run_ledger(
                 if (d, m) in rows and not rows[(d, m)]["runs"]:
                     rows[(d, m)]["status"] = "not run: data not available"
             log(f"{d}: not run: data not available")
-            _save(ledger, out)
+            write_ledger(ledger, out)
             continue
         for m in models:
             row = rows.get((d, m))
@@ -346,6 +349,6 @@ def run_ledger(
                 if max_epochs is not None:
                     row["max_epochs"] = max_epochs
                 _summary(row)
-                _save(ledger, out)
-    _save(ledger, out)
+                write_ledger(ledger, out)
+    write_ledger(ledger, out)
     return ledger
